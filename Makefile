@@ -1,0 +1,55 @@
+# Apollo Space API contract kit. `make` alone prints this help.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8787
+PYTEST_ARGS ?=
+
+.PHONY: help setup lint bundle test test-all serve tokens schemathesis certify bench peers-lint clean
+
+help: ## Show every target and what it does
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) ## Create .venv and install the project with its dev tools (run by every target)
+
+lint: $(STAMP) ## Validate the spec and check every house rule, then ruff the Python
+	$(BIN)/apollospace-spec lint
+	$(BIN)/ruff check src tests bench
+
+bundle: $(STAMP) ## Write the self-contained build/openapi.json and build/openapi.yaml
+	$(BIN)/apollospace-spec bundle --out build
+
+test: $(STAMP) ## The project's own tests (the CI gate; about 10 minutes on 2 cores)
+	$(BIN)/apollospace-spec lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: $(STAMP) ## Start the reference server on loopback (SQLite file under .data/)
+	$(BIN)/apollospace-refserver serve --host $(HOST) --port $(PORT)
+
+tokens: $(STAMP) ## Print ready-to-paste credentials for the reference server's seed users
+	$(BIN)/apollospace-refserver tokens
+
+schemathesis: $(STAMP) bundle ## Plain `schemathesis run` (all checks, positive+negative, stateful, 100 examples) against the reference server
+	$(BIN)/python bench/run_schemathesis.py --max-examples 100
+
+certify: $(STAMP) ## Certify the reference server (or URL=... with credentials) and write reports under build/
+	$(BIN)/apollospace-conformance certify $(if $(URL),--url $(URL),--embedded) --output build/conformance $(CERTIFY_ARGS)
+
+bench: $(STAMP) bundle ## Benchmarks: server throughput vs Prism, kit speed vs plain schemathesis (ratios)
+	$(BIN)/python bench/run_all.py
+
+peers-lint: bundle ## Lint the bundle with Spectral (spectral:oas) and Redocly (recommended); needs npm
+	bash bench/peers_lint.sh build/openapi.json
+
+clean: ## Remove build outputs and local server data (keeps .venv)
+	rm -rf build .data .hypothesis

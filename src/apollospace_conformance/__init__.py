@@ -1,0 +1,1 @@
+"""apollospace_conformance."""

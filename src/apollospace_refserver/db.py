@@ -1,0 +1,116 @@
+"""SQLite storage: one connection behind one lock, WAL on files.
+
+All access goes through `Database.transaction()`, so a debit and its ledger
+line, a lead and its import result, a response and its idempotency record
+always commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memberships (
+    org_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL,
+    PRIMARY KEY (org_id, user_id));
+CREATE TABLE IF NOT EXISTS pipelines (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL, is_default INTEGER NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stages (
+    id TEXT PRIMARY KEY, pipeline_id TEXT NOT NULL, org_id TEXT NOT NULL, name TEXT NOT NULL,
+    position INTEGER NOT NULL, archived_at TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS leads (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, pipeline_id TEXT NOT NULL, stage_id TEXT NOT NULL,
+    owner_id TEXT, email TEXT, phone TEXT, doc TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS leads_by_org ON leads (org_id, created_at DESC, id DESC);
+CREATE TABLE IF NOT EXISTS lead_tags (lead_id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (lead_id, tag));
+CREATE TABLE IF NOT EXISTS activities (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, lead_id TEXT NOT NULL, type TEXT NOT NULL,
+    doc TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lead_imports (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, status TEXT NOT NULL, request TEXT NOT NULL,
+    created_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, completed_at TEXT);
+CREATE TABLE IF NOT EXISTS lead_import_results (
+    import_id TEXT NOT NULL, row_index INTEGER NOT NULL, outcome TEXT NOT NULL, lead_id TEXT,
+    error TEXT, PRIMARY KEY (import_id, row_index));
+CREATE TABLE IF NOT EXISTS agents (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, doc TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, agent_id TEXT NOT NULL, status TEXT NOT NULL,
+    invoked_by TEXT NOT NULL, doc TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trace_steps (
+    run_id TEXT NOT NULL, step_index INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (run_id, step_index));
+CREATE TABLE IF NOT EXISTS wallets (
+    org_id TEXT PRIMARY KEY, monthly INTEGER NOT NULL, package INTEGER NOT NULL,
+    period_start TEXT NOT NULL, period_end TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stars_transactions (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, type TEXT NOT NULL, agent_id TEXT, run_id TEXT,
+    user_id TEXT, doc TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS stars_caps (org_id TEXT PRIMARY KEY, doc TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, doc TEXT NOT NULL, secret TEXT NOT NULL,
+    previous_secret TEXT, previous_secret_expires_at TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, webhook_id TEXT NOT NULL, event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, test INTEGER NOT NULL,
+    attempts TEXT NOT NULL, next_attempt_at TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    org_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+    status INTEGER, headers TEXT, body TEXT, created_at REAL NOT NULL, PRIMARY KEY (org_id, key));
+"""
+
+
+class Database:
+    """One SQLite connection shared by the server's threads, serialized by a lock."""
+
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._connection.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        if path != ":memory:":
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+        self._connection.executescript(SCHEMA)
+        self._depth = 0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A transaction (nested calls join the outer one); rolls back on any exception."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._connection.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield self._connection
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._connection.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._connection.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

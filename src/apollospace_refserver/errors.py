@@ -1,0 +1,38 @@
+"""The error envelope and the exception handlers raise to produce it."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_request_id() -> str:
+    """A unique, unguessable request id: `req_` and 20 base62 characters."""
+    return "req_" + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+
+
+class ApiError(Exception):
+    """Raised anywhere in a request to answer with the error envelope."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def envelope(code: str, message: str, request_id: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
+def not_found(kind: str) -> ApiError:
+    """The 404 of a missing resource, identical whether it never existed or belongs elsewhere."""
+    return ApiError(404, f"{kind}_not_found", f"No {kind.replace('_', ' ')} with the given id in this organization.")
+
+
+def validation_failed(message: str) -> ApiError:
+    return ApiError(400, "validation_failed", message)
