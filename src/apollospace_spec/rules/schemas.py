@@ -113,3 +113,16 @@ def examples_valid(ctx: LintContext) -> Iterator[Violation]:
         if "example" in node and isinstance(node.get("schema"), dict):
             for error in validator.errors(node["schema"], node["example"]):
                 yield Violation("examples-valid", f"{pointer}/example", describe(error))
+        named = node.get("examples")
+        in_properties = pointer.endswith("/properties")
+        if isinstance(named, dict) and isinstance(node.get("schema"), dict) and not in_properties:
+            # Media type, parameter and header objects: a map of Example objects.
+            for name, example in named.items():
+                try:
+                    example = resolve(ctx.document, example)
+                except KeyError:
+                    continue  # a dangling $ref is openapi-valid's to report
+                if isinstance(example, dict) and "value" in example:
+                    for error in validator.errors(node["schema"], example["value"]):
+                        where = f"{pointer}/examples/{name}/value"
+                        yield Violation("examples-valid", where, describe(error))

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from openapi_spec_validator import OpenAPIV31SpecValidator
+from openapi_spec_validator.validation.exceptions import DuplicateOperationIDError
 
 from apollospace_spec.model import walk
 from apollospace_spec.rules.registry import LintContext, Violation, rule
@@ -19,6 +20,8 @@ def openapi_valid(ctx: LintContext) -> Iterator[Violation]:
         yield Violation("openapi-valid", "#", f"{type(exc).__name__}: {exc}")
         return
     for error in errors:
+        if isinstance(error, DuplicateOperationIDError):
+            continue  # unique-operation-ids owns operationId uniqueness (and names both operations)
         where = "#/" + "/".join(str(part) for part in error.absolute_path)
         yield Violation("openapi-valid", where, error.message[:300])
 

@@ -1,0 +1,3 @@
+from apollospace_refserver.cli import main
+
+raise SystemExit(main())

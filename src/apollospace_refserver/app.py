@@ -1,0 +1,149 @@
+"""The ASGI app: one dispatcher applies the conventions in the documented order.
+
+Order: route, bearer token (401), organization header and membership (403),
+rate limit (429), request validation (400), role (403), Idempotency-Key, then
+the operation's handler inside one database transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from apollospace_refserver import operations  # noqa: F401  registers the handlers
+from apollospace_refserver.config import Settings
+from apollospace_refserver.contract import OperationSpec, validate_request
+from apollospace_refserver.errors import ApiError, envelope, new_request_id
+from apollospace_refserver.handlers import HANDLERS, Call, Result
+from apollospace_refserver.idempotency import StoredResponse, fingerprint
+from apollospace_refserver.seed import seed_if_empty
+from apollospace_refserver.services import Services
+from apollospace_refserver.workers import Workers
+
+log = logging.getLogger("apollospace_refserver")
+PREFIX = "/v1"
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class Dispatcher:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def endpoint(self, request: Request) -> Response:
+        if request.url.path == "/healthz":
+            return JSONResponse({"status": "ok"})
+        body = await request.body()
+        request_id = new_request_id()
+        stored = await run_in_threadpool(self.handle, request, body, request_id)
+        headers = {**stored.headers, "X-Request-Id": request_id}
+        if stored.status == 204 or stored.body is None:
+            return Response(status_code=stored.status, headers=headers)
+        return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+
+    def handle(self, request: Request, body: bytes, request_id: str) -> StoredResponse:
+        try:
+            return self._handle(request, body, request_id)
+        except ApiError as error:
+            return StoredResponse(error.status, error.headers, envelope(error.code, error.message, request_id))
+        except Exception:
+            log.exception("internal error in %s %s (%s)", request.method, request.url.path, request_id)
+            return StoredResponse(500, {}, envelope("internal_error", "An unexpected error occurred; quote the request_id to support.", request_id))
+
+    def _handle(self, request: Request, body: bytes, request_id: str) -> StoredResponse:
+        services = self.services
+        path = request.url.path
+        if not path.startswith(PREFIX + "/"):
+            raise ApiError(404, "route_not_found", "No such endpoint; public endpoints live under /v1/.")
+        routed = services.contract.route(request.method, path[len(PREFIX):])
+        if isinstance(routed, list):
+            if not routed:
+                raise ApiError(404, "route_not_found", "No such endpoint.")
+            raise ApiError(405, "method_not_allowed", "This endpoint does not support that method.", {"Allow": ", ".join(sorted(set(routed)))})
+        op, raw_path = routed
+        user_id = services.tokens.verify(request.headers.get("authorization"))
+        org_id, role = self._membership(user_id, request.headers.get("x-organization-id"))
+        retry_after = services.rate_limiter.check(org_id, op.rate_class)
+        if retry_after is not None:
+            raise ApiError(429, "rate_limited", f"Rate limit of {op.rate_class} operations reached; retry later.", {"Retry-After": str(retry_after)})
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        path_params, query, parsed = validate_request(
+            op, raw_path, list(request.query_params.multi_items()), headers, body, request.headers.get("content-type", "")
+        )
+        if role not in op.roles:
+            raise ApiError(403, "insufficient_role", f"Your role ({role}) does not allow this action.")
+        key = headers.get("idempotency-key") if op.method == "POST" else None
+        if key is None:
+            return self._run(op, org_id, user_id, role, path_params, query, parsed, request_id, None)
+        print_ = fingerprint(user_id, op.method, path, parsed)
+        replay = services.idempotency.claim(org_id, key, print_)
+        if replay is not None:
+            return StoredResponse(replay.status, {**replay.headers, "Idempotent-Replayed": "true"}, replay.body)
+        try:
+            return self._run(op, org_id, user_id, role, path_params, query, parsed, request_id, key)
+        except BaseException:
+            services.idempotency.release(org_id, key)
+            raise
+
+    def _membership(self, user_id: str, header: str | None) -> tuple[str, str]:
+        with self.services.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+                raise ApiError(401, "unauthenticated", "The bearer token names an unknown user.")
+            if not header or not _UUID.match(header.strip()):
+                raise ApiError(403, "organization_required", "The X-Organization-Id header (an organization UUID) is required.")
+            org_id = header.strip().lower()
+            row = conn.execute("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?", (org_id, user_id)).fetchone()
+        if row is None:
+            raise ApiError(403, "organization_forbidden", "You are not a member of this organization.")
+        return org_id, str(row["role"])
+
+    def _run(
+        self,
+        op: OperationSpec,
+        org_id: str,
+        user_id: str,
+        role: str,
+        path_params: dict[str, Any],
+        query: dict[str, Any],
+        body: Any,
+        request_id: str,
+        key: str | None,
+    ) -> StoredResponse:
+        handler = HANDLERS.get(op.operation_id)
+        if handler is None:
+            raise ApiError(500, "internal_error", f"{op.operation_id} is not implemented.")
+        with self.services.db.transaction() as conn:
+            call = Call(self.services, conn, op, org_id, user_id, role, path_params, query, body, request_id)
+            result: Result = handler(call)
+            stored = StoredResponse(result.status or op.success_status, result.headers, result.body)
+            if key is not None:
+                self.services.idempotency.complete(conn, org_id, key, stored)
+        return stored
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    services = Services.build(settings or Settings())
+    seed_if_empty(services)
+    services.idempotency.release_abandoned()
+    workers = Workers(services)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        workers.start()
+        try:
+            yield
+        finally:
+            workers.stop()
+
+    app = Starlette(routes=[Route("/{path:path}", Dispatcher(services).endpoint, methods=METHODS)], lifespan=lifespan)
+    app.state.services = services
+    return app

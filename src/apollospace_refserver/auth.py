@@ -1,0 +1,82 @@
+"""Bearer JWTs like production: RS256, checked for signature, issuer, audience and expiry."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from apollospace_refserver.errors import ApiError
+
+ALGORITHM = "RS256"
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    private_pem: bytes
+    public_pem: bytes
+
+    @classmethod
+    def generate(cls) -> SigningKeys:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return cls(private_pem, public_pem)
+
+    @classmethod
+    def load_or_create(cls, folder: Path) -> SigningKeys:
+        """The server's key pair, kept in `folder` so tokens survive restarts."""
+        private_path = folder / "jwt-signing-key.pem"
+        if private_path.is_file():
+            private_pem = private_path.read_bytes()
+            key = serialization.load_pem_private_key(private_pem, password=None)
+            public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            return cls(private_pem, public_pem)
+        keys = cls.generate()
+        folder.mkdir(parents=True, exist_ok=True)
+        private_path.write_bytes(keys.private_pem)
+        private_path.chmod(0o600)
+        return keys
+
+
+class TokenAuthority:
+    """Mints and verifies the bearer tokens of one server."""
+
+    def __init__(self, keys: SigningKeys, issuer: str, audience: str) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+
+    def mint(self, user_id: str, *, ttl_seconds: int = 8 * 3600, expired: bool = False) -> str:
+        issued = int(time.time()) - (2 * ttl_seconds if expired else 0)
+        claims = {"iss": self.issuer, "aud": self.audience, "sub": user_id, "iat": issued, "exp": issued + ttl_seconds}
+        return jwt.encode(claims, self.keys.private_pem, algorithm=ALGORITHM)
+
+    def verify(self, authorization: str | None) -> str:
+        """The user id of a valid `Authorization: Bearer` header, or a 401 ApiError."""
+        if not authorization:
+            raise ApiError(401, "unauthenticated", "A bearer token is required: Authorization: Bearer <token>.")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthenticated", "The Authorization header must be 'Bearer <token>'.")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self.keys.public_pem,
+                algorithms=[ALGORITHM],  # pins the algorithm: `alg: none` and HS256 confusion are refused
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise ApiError(401, "token_expired", "The bearer token has expired; renew it with the refresh token.") from exc
+        except jwt.PyJWTError as exc:
+            raise ApiError(401, "unauthenticated", "The bearer token is not valid.") from exc
+        subject = claims.get("sub")
+        if not isinstance(subject, str):
+            raise ApiError(401, "unauthenticated", "The bearer token names no user.")
+        return subject
