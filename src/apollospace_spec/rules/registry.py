@@ -62,8 +62,21 @@ def rule(rule_id: str, summary: str, *requirements: str) -> Callable[[RuleFuncti
 
 
 def run_rules(context: LintContext, only: Iterable[str] | None = None) -> list[Violation]:
+    """Every violation of the selected rules (all of them by default).
+
+    Rules may assume a structurally valid document: on one that `openapi-valid`
+    rejects (a dangling local `$ref`, a parameter without `name`, ...), a rule
+    that cannot run is skipped and `openapi-valid` says why. On a valid
+    document a failing rule is a bug in the rule, and its exception propagates.
+    """
     selected = [RULES[name] for name in only] if only else list(RULES.values())
     violations: list[Violation] = []
+    failures: list[Exception] = []
     for house_rule in selected:
-        violations.extend(house_rule.check(context))
+        try:
+            violations.extend(list(house_rule.check(context)))
+        except Exception as exc:  # noqa: BLE001  re-raised below unless the document is invalid
+            failures.append(exc)
+    if failures and not any(True for _ in RULES["openapi-valid"].check(context)):
+        raise failures[0]
     return violations

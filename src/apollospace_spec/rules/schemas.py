@@ -77,7 +77,9 @@ def timestamps_utc(ctx: LintContext) -> Iterator[Violation]:
             yield Violation("timestamps-utc", pointer, "date-time without the UTC pattern (use Timestamp)")
         if node.get("format") == "date" and node.get("pattern") != "^[0-9]{4}-[0-9]{2}-[0-9]{2}$":
             yield Violation("timestamps-utc", pointer, "date without the YYYY-MM-DD pattern (use Date)")
-        if pointer.endswith("_at") and node.get("type") == "string" and node.get("format") != "date-time":
+        declared = node.get("type")
+        types = set(declared if isinstance(declared, list) else [declared]) - {None, "null"}
+        if pointer.endswith("_at") and types and node.get("format") != "date-time":
             yield Violation("timestamps-utc", pointer, "an *_at field that is not a Timestamp")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import DuplicateOperationIDError
+from referencing.exceptions import Unresolvable
 
 from apollospace_spec.model import walk
 from apollospace_spec.rules.registry import LintContext, Violation, rule
@@ -16,8 +17,12 @@ from apollospace_spec.rules.registry import LintContext, Violation, rule
 def openapi_valid(ctx: LintContext) -> Iterator[Violation]:
     try:
         errors = list(OpenAPIV31SpecValidator(ctx.document).iter_errors())
-    except Exception as exc:  # a dangling $ref raises instead of yielding (PointerToNowhere)
-        yield Violation("openapi-valid", "#", f"{type(exc).__name__}: {exc}")
+    except Unresolvable as exc:  # a dangling $ref raises instead of yielding (PointerToNowhere)
+        ref = str(exc.ref)
+        yield Violation("openapi-valid", "#", f"unresolvable $ref {'#' + ref if ref.startswith('/') else ref}")
+        return
+    except Exception as exc:
+        yield Violation("openapi-valid", "#", f"{type(exc).__name__}: {str(exc)[:300]}")
         return
     for error in errors:
         if isinstance(error, DuplicateOperationIDError):
