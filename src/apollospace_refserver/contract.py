@@ -14,7 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from apollospace_refserver.errors import ApiError, validation_failed
-from apollospace_spec import bundled_spec, iter_operations
+from apollospace_spec import OperationRouter, bundled_spec, iter_operations
 from apollospace_spec.model import resolve
 from apollospace_spec.validation import SchemaValidator, describe
 
@@ -36,7 +36,6 @@ class OperationSpec:
     operation_id: str
     method: str
     path: str
-    pattern: re.Pattern[str]
     rate_class: str
     roles: tuple[str, ...]
     parameters: list[Parameter]
@@ -45,16 +44,6 @@ class OperationSpec:
     success_status: int
     definition: dict[str, Any] = field(repr=False)
 
-    def match(self, path: str) -> dict[str, str] | None:
-        found = self.pattern.fullmatch(path)
-        return found.groupdict() if found else None
-
-
-def _path_pattern(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[a-z_]+\})", template)
-    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(regex)
-
 
 class Contract:
     """Every operation of the spec, ready to route and validate requests."""
@@ -62,10 +51,9 @@ class Contract:
     def __init__(self, document: dict[str, Any] | None = None) -> None:
         self.document = document or bundled_spec()
         self.validator = SchemaValidator(self.document)
-        self.operations: list[OperationSpec] = [self._compile(op) for op in iter_operations(self.document)]
-        self.by_id = {op.operation_id: op for op in self.operations}
-        # Concrete segments win over templated ones (/lead-imports before /leads/{lead_id}).
-        self.operations.sort(key=lambda op: op.path.count("{"))
+        spec_operations = list(iter_operations(self.document))
+        self.router = OperationRouter(spec_operations)
+        self.by_id = {op.operation_id: self._compile(op) for op in spec_operations}
 
     def _compile(self, op: Any) -> OperationSpec:
         parameters = []
@@ -81,7 +69,6 @@ class Contract:
             operation_id=op.operation_id,
             method=op.method.upper(),
             path=op.path,
-            pattern=_path_pattern(op.path),
             rate_class=op.definition.get("x-apollospace-rate-class", "read"),
             roles=tuple(op.definition.get("x-apollospace-roles", ALL_ROLES)),
             parameters=parameters,
@@ -93,15 +80,11 @@ class Contract:
 
     def route(self, method: str, path: str) -> tuple[OperationSpec, dict[str, str]] | list[str]:
         """The operation and path parameters, or the allowed methods when only the method is wrong."""
-        allowed = []
-        for op in self.operations:
-            params = op.match(path)
-            if params is None:
-                continue
-            if op.method == method:
-                return op, params
-            allowed.append(op.method)
-        return allowed
+        found = self.router.find(method, path)
+        if isinstance(found, list):
+            return found
+        operation, params = found
+        return self.by_id[operation.operation_id], params
 
 
 def _coerce(raw: str, schema: dict[str, Any]) -> Any:

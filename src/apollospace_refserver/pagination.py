@@ -43,7 +43,7 @@ class CursorCodec:
     def decode(self, scope: str, cursor: str) -> list[Any]:
         invalid = ApiError(400, "invalid_cursor", "The cursor is not one this list issued; start again without a cursor.")
         payload, _, mac = cursor.partition(".")
-        if not payload or not hmac.compare_digest(mac.encode("ascii", "replace"), self._mac(payload).encode("ascii")):
+        if not payload or not (payload + mac).isascii() or not hmac.compare_digest(mac.encode("ascii"), self._mac(payload).encode("ascii")):
             raise invalid
         try:
             decoded = json.loads(_unb64(payload))

@@ -9,10 +9,11 @@ from __future__ import annotations
 from apollospace_spec.bundle import bundle, bundled_spec, spec_sha256
 from apollospace_spec.catalog import Requirement, RequirementCatalog, load_catalog
 from apollospace_spec.locate import spec_root
-from apollospace_spec.model import Operation, iter_operations
+from apollospace_spec.model import Operation, OperationRouter, iter_operations
 
 __all__ = [
     "Operation",
+    "OperationRouter",
     "Requirement",
     "RequirementCatalog",
     "bundle",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -99,3 +100,30 @@ def walk(node: Any, pointer: str = "#") -> Iterator[tuple[str, Any]]:
         for index, value in enumerate(node):
             if isinstance(value, dict | list):
                 yield from walk(value, f"{pointer}/{index}")
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """A regex matching concrete paths of an OpenAPI path template, one named group per parameter."""
+    parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", template)
+    return re.compile("".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+class OperationRouter:
+    """Finds the operation of a method and a concrete path (without the server prefix)."""
+
+    def __init__(self, operations: list[Operation]) -> None:
+        # Concrete segments win over templated ones (/lead-imports before /leads/{lead_id}).
+        ordered = sorted(operations, key=lambda op: op.path.count("{"))
+        self._routes = [(path_pattern(op.path), op) for op in ordered]
+
+    def find(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | list[str]:
+        """The operation and its path parameters, or the methods the path does allow."""
+        allowed: list[str] = []
+        for pattern, op in self._routes:
+            found = pattern.fullmatch(path)
+            if found is None:
+                continue
+            if op.method.upper() == method.upper():
+                return op, found.groupdict()
+            allowed.append(op.method.upper())
+        return allowed

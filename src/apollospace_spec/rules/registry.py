@@ -75,7 +75,7 @@ def run_rules(context: LintContext, only: Iterable[str] | None = None) -> list[V
     for house_rule in selected:
         try:
             violations.extend(list(house_rule.check(context)))
-        except Exception as exc:  # noqa: BLE001  re-raised below unless the document is invalid
+        except Exception as exc:  # re-raised below unless the document is invalid
             failures.append(exc)
     if failures and not any(True for _ in RULES["openapi-valid"].check(context)):
         raise failures[0]

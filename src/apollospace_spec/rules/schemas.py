@@ -77,10 +77,15 @@ def timestamps_utc(ctx: LintContext) -> Iterator[Violation]:
             yield Violation("timestamps-utc", pointer, "date-time without the UTC pattern (use Timestamp)")
         if node.get("format") == "date" and node.get("pattern") != "^[0-9]{4}-[0-9]{2}-[0-9]{2}$":
             yield Violation("timestamps-utc", pointer, "date without the YYYY-MM-DD pattern (use Date)")
-        declared = node.get("type")
-        types = set(declared if isinstance(declared, list) else [declared]) - {None, "null"}
-        if pointer.endswith("_at") and types and node.get("format") != "date-time":
+        if pointer.endswith("_at") and _declares_a_type(node) and node.get("format") != "date-time":
             yield Violation("timestamps-utc", pointer, "an *_at field that is not a Timestamp")
+
+
+def _declares_a_type(schema: dict[str, Any]) -> bool:
+    """True for an inline schema with a non-null `type` (not a `$ref` or a `oneOf`)."""
+    declared = schema.get("type")
+    types = declared if isinstance(declared, list) else [declared]
+    return any(isinstance(t, str) and t != "null" for t in types)
 
 
 @rule("snake-case-fields", "Property names and query parameter names are snake_case.")
@@ -122,7 +127,7 @@ def examples_valid(ctx: LintContext) -> Iterator[Violation]:
             for name, example in named.items():
                 try:
                     example = resolve(ctx.document, example)
-                except KeyError:
+                except (KeyError, IndexError, TypeError):
                     continue  # a dangling $ref is openapi-valid's to report
                 if isinstance(example, dict) and "value" in example:
                     for error in validator.errors(node["schema"], example["value"]):

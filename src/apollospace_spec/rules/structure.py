@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import DuplicateOperationIDError
 from referencing.exceptions import Unresolvable
 
-from apollospace_spec.model import walk
+from apollospace_spec.model import resolve, walk
 from apollospace_spec.rules.registry import LintContext, Violation, rule
 
 
 @rule("openapi-valid", "The document is valid OpenAPI 3.1 (openapi-spec-validator).")
 def openapi_valid(ctx: LintContext) -> Iterator[Violation]:
+    # The validator follows only some $refs (not those of schemas), so check them all here.
+    dangling = list(_dangling_refs(ctx.document))
+    yield from dangling
     try:
         errors = list(OpenAPIV31SpecValidator(ctx.document).iter_errors())
     except Unresolvable as exc:  # a dangling $ref raises instead of yielding (PointerToNowhere)
-        ref = str(exc.ref)
-        yield Violation("openapi-valid", "#", f"unresolvable $ref {'#' + ref if ref.startswith('/') else ref}")
+        if not dangling:
+            ref = str(exc.ref)
+            ref = "#" + ref if ref.startswith("/") else ref
+            yield Violation("openapi-valid", "#", f"unresolvable $ref {ref}")
         return
     except Exception as exc:
         yield Violation("openapi-valid", "#", f"{type(exc).__name__}: {str(exc)[:300]}")
@@ -27,8 +33,21 @@ def openapi_valid(ctx: LintContext) -> Iterator[Violation]:
     for error in errors:
         if isinstance(error, DuplicateOperationIDError):
             continue  # unique-operation-ids owns operationId uniqueness (and names both operations)
-        where = "#/" + "/".join(str(part) for part in error.absolute_path)
+        parts = (str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
+        where = "#" + "".join("/" + part for part in parts)
         yield Violation("openapi-valid", where, error.message[:300])
+
+
+def _dangling_refs(document: dict[str, Any]) -> Iterator[Violation]:
+    """A violation for every `$ref` of the bundled document that does not resolve within it."""
+    for pointer, node in walk(document):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not isinstance(ref, str):
+            continue
+        try:
+            resolve(document, {"$ref": ref})
+        except (KeyError, IndexError, TypeError):
+            yield Violation("openapi-valid", pointer, f"unresolvable $ref {ref}")
 
 
 @rule("unique-operation-ids", "Every operation has an operationId, used once.")

@@ -1,0 +1,3 @@
+from apollospace_conformance.cli import main
+
+raise SystemExit(main())

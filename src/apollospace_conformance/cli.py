@@ -1,0 +1,190 @@
+"""`apollospace-conformance`: certify a server by URL against the Apollo Space v1 contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from apollospace_conformance import __version__
+from apollospace_conformance.settings import PROFILES, ConfigError, KitSettings, load_settings
+
+SUITE = Path(__file__).parent / "suite"
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class Unreachable(Exception):
+    """The target cannot be certified at all: one line, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apollospace-conformance",
+        description="Certify an HTTP server against the Apollo Space v1 API contract and write a report you can submit.",
+        epilog="Exit status: 0 every MUST of the claimed classes passed; 1 something failed; 2 bad usage, bad configuration or an unreachable target. "
+        "Every option can also come from APOLLOSPACE_CONFORMANCE_<NAME> or from apollospace-conformance.toml ([conformance] table; no secrets in files).",
+    )
+    parser.add_argument("--version", action="version", version=f"apollospace-conformance {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    certify = commands.add_parser("certify", help="run the suite against a server and write JUnit, JSON, Markdown and HTML reports")
+    target = certify.add_argument_group("target")
+    target.add_argument("--url", help="base URL of the server under test, including /v1 (e.g. https://api.example.com/v1)")
+    target.add_argument("--embedded", action="store_true", help="start the bundled reference server on loopback and certify it")
+    target.add_argument("--token-a", help="bearer token of tenant A (or APOLLOSPACE_CONFORMANCE_TOKEN_A); never printed")
+    target.add_argument("--org-a", help="organization id (X-Organization-Id) of tenant A")
+    target.add_argument("--token-b", help="bearer token of tenant B: a second organization tenant A's user is not a member of")
+    target.add_argument("--org-b", help="organization id of tenant B")
+    target.add_argument("--expired-token", help="an expired token of tenant A's user, for the expiry test")
+    scope = certify.add_argument_group("scope")
+    scope.add_argument("--include-classes", help="comma-separated conformance classes to claim (default: all; see `apollospace-conformance requirements`)")
+    scope.add_argument("--exclude-classes", help="comma-separated conformance classes not to claim")
+    scope.add_argument("--profile", choices=PROFILES, help="depth: quick (a smoke run), standard (default) or thorough")
+    scope.add_argument("--seed", type=int, help="seed for every generated case; the same seed gives the same cases")
+    guest = certify.add_argument_group("good guest")
+    guest.add_argument("--max-requests", type=int, help="request budget (default 20000); tests past it are skipped")
+    guest.add_argument("--max-rate", type=float, help="most requests per second (default: unlimited)")
+    guest.add_argument("--rate-limit-probe", action="store_true", default=None, help="burst tenant B's reads up to its rate limit to verify 429 and Retry-After")
+    guest.add_argument("--probe-max-requests", type=int, help="most requests the probe may send (default 1500)")
+    hooks = certify.add_argument_group("webhooks")
+    hooks.add_argument("--webhook-bind", help="HOST:PORT for the kit's webhook receiver (default 127.0.0.1:0)")
+    hooks.add_argument("--webhook-public-url", help="URL the server under test should call to reach the receiver (default: the bind address)")
+    output = certify.add_argument_group("output")
+    output.add_argument("--output", help="folder for junit.xml, report.json, certificate.md and certificate.html (default build/conformance)")
+    output.add_argument("--config", help="TOML settings file (default: ./apollospace-conformance.toml if present)")
+    output.add_argument("-v", "--verbose", action="store_true", help="show every test as it runs")
+    commands.add_parser("requirements", help="list the requirements and conformance classes")
+    return parser
+
+
+def _preflight(settings: KitSettings) -> None:
+    """Refuse early and clearly: an unreachable target, or credentials it rejects."""
+    try:
+        response = httpx.get(f"{settings.url.rstrip('/')}/agents", params={"limit": 1}, timeout=settings.timeout,
+                             headers={"Authorization": f"Bearer {settings.token_a}", "X-Organization-Id": settings.org_a})
+    except httpx.HTTPError as exc:
+        raise Unreachable(f"cannot reach {settings.url}: {type(exc).__name__}: {exc}") from None
+    if response.status_code == 401:
+        raise ConfigError(f"{settings.url} answers 401 to tenant A's token: check --token-a (a run would be meaningless)")
+    if response.status_code == 403:
+        raise ConfigError(f"{settings.url} answers 403 to tenant A: is --org-a an organization of the token's user?")
+    if response.status_code == 404:
+        raise ConfigError(f"{settings.url}/agents is 404: --url must be the API base including /v1")
+
+
+class EmbeddedServer:
+    """The reference server, started as a separate process on loopback (the kit never imports it)."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="apollospace-embedded-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> dict[str, Any]:
+        sibling = Path(sys.executable).parent / "apollospace-refserver"
+        command = str(sibling) if sibling.is_file() else shutil.which("apollospace-refserver")
+        if command is None:
+            raise ConfigError("--embedded needs the reference server (apollospace-refserver), which is not installed")
+        creds = self.folder / "credentials.json"
+        self.process = subprocess.Popen(
+            [command, "--data-dir", str(self.folder), "serve", "--memory", "--port", "0", "--credentials-file", str(creds)],
+            stdout=subprocess.DEVNULL, stderr=(self.folder / "server.log").open("wb"),
+        )
+        deadline = time.monotonic() + 30
+        while not creds.is_file():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise Unreachable(f"the reference server did not start; see {self.folder / 'server.log'}")
+            time.sleep(0.05)
+        return dict(json.loads(creds.read_text("utf-8")))
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def certify(args: argparse.Namespace) -> int:
+    import pytest
+
+    from apollospace_conformance.pytest_plugin import ConformanceRun
+    from apollospace_conformance.report import summary_table
+
+    names = ["url", "token_a", "org_a", "token_b", "org_b", "expired_token", "include_classes", "exclude_classes", "profile", "seed",
+             "max_requests", "max_rate", "rate_limit_probe", "probe_max_requests", "webhook_bind", "webhook_public_url", "output"]
+    values = {name: getattr(args, name) for name in names}
+    embedded = EmbeddedServer() if args.embedded else None
+    try:
+        if embedded is not None:
+            creds = embedded.start()
+            values.update(url=creds["url"], token_a=creds["tenant_a"]["token"], org_a=creds["tenant_a"]["organization_id"],
+                          token_b=creds["tenant_b"]["token"], org_b=creds["tenant_b"]["organization_id"], expired_token=creds["expired_token"])
+            if values["rate_limit_probe"] is None:
+                values["rate_limit_probe"] = True
+        settings = load_settings(values, args.config)
+        _preflight(settings)
+        run = ConformanceRun(settings)
+        output = Path(settings.output)
+        output.mkdir(parents=True, exist_ok=True)
+        print(f"apollospace-conformance {__version__}: certifying {settings.url} (profile {settings.profile}, seed {settings.seed})", flush=True)
+        code = pytest.main(
+            ["-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), f"--junitxml={output / 'junit.xml'}",
+             "-o", "junit_family=xunit2", "-q" if not args.verbose else "-v", "--no-header", "-rN", "-p", "no:randomly", str(SUITE)],
+            plugins=[run],
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    report = getattr(run, "report", None)
+    if report is None:
+        print(f"apollospace-conformance: the suite did not run (pytest exit {int(code)})", file=sys.stderr)
+        return EXIT_USAGE
+    print()
+    print(summary_table(report))
+    for kind, path in run.report_paths.items():
+        print(f"  {kind:9} {path}")
+    print(f"  junit     {Path(settings.output) / 'junit.xml'}")
+    if run.state.dead:
+        print(f"apollospace-conformance: the target stopped answering mid-run ({run.state.dead}); the report is partial", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_PASS if report["verdict"] == "PASS" else EXIT_FAIL
+
+
+def list_requirements() -> int:
+    from apollospace_spec import load_catalog
+
+    catalog = load_catalog()
+    for klass, description in catalog.classes.items():
+        print(f"{klass}: {description}")
+        for requirement in catalog.in_class(klass):
+            print(f"  {requirement.level:6} {requirement.id}  {requirement.statement}")
+    return EXIT_PASS
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "requirements":
+            return list_requirements()
+        return certify(args)
+    except ConfigError as exc:
+        print(f"apollospace-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Unreachable as exc:
+        print(f"apollospace-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("apollospace-conformance: interrupted", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

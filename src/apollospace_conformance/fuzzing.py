@@ -1,0 +1,139 @@
+"""The property-based layer: schemathesis over every operation of the spec.
+
+The kit's response checks are registered as schemathesis checks, so fuzzed
+responses are held to the same conventions as the behaviour tests. Built-in
+schemathesis checks whose concern a kit check owns with finer attribution are
+left out, so that one broken rule is reported under exactly one requirement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.checks import CheckContext
+
+from apollospace_conformance.checks import RESPONSE_CHECKS, ContractViolation, ResponseContext, SpecIndex
+from apollospace_conformance.settings import KitSettings
+from apollospace_spec import bundled_spec
+from apollospace_spec.model import Operation
+
+# Built-in schemathesis checks the fuzz layer runs, and the requirement each one verifies.
+BUILTIN_REQUIREMENTS = {
+    "not_a_server_error": "/req/responses/no-server-errors",
+    "negative_data_rejection": "/req/status-codes/invalid-input-400",
+    "missing_required_header": "/req/organization/header-required",
+    "use_after_free": "/req/responses/resource-lifecycle",
+    "ensure_resource_availability": "/req/responses/resource-lifecycle",
+    "ignored_auth": "/req/auth/bearer-required",
+}
+FUZZ_REQUIREMENTS = sorted({*BUILTIN_REQUIREMENTS.values(), *(c.requirement for c in RESPONSE_CHECKS.values()), "/req/responses/valid-input-accepted"})
+
+
+def requirement_of_failure(failure: Any) -> str | None:
+    """The requirement a schemathesis failure breaks (None: not one the kit attributes)."""
+    exception = getattr(failure, "exception", None)
+    if isinstance(exception, ContractViolation):
+        return exception.requirement
+    for check in getattr(type(failure), "checks", ()):
+        if check in BUILTIN_REQUIREMENTS:
+            if check == "missing_required_header" and "authorization" in str(getattr(failure, "message", "")).lower():
+                return "/req/auth/bearer-required"
+            return BUILTIN_REQUIREMENTS[check]
+    return None
+
+
+class FuzzContext:
+    """What the registered checks need, set once per run."""
+
+    spec: SpecIndex | None = None
+    by_label: dict[str, Operation] = {}
+
+
+def _operation(case: Any) -> Operation | None:
+    return FuzzContext.by_label.get(f"{case.method.upper()} {case.operation.path}")
+
+
+def _response_context(response: Any, case: Any) -> ResponseContext | None:
+    operation = _operation(case)
+    if operation is None or FuzzContext.spec is None:
+        return None
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = None
+    return ResponseContext(
+        spec=FuzzContext.spec, operation=operation, method=case.method.upper(), url=response.request.url,
+        status=response.status_code, headers={k.lower(): v[0] if isinstance(v, list) else v for k, v in response.headers.items()},
+        body=body, raw_body=response.content or b"", negative=not case.meta.generation.mode.is_positive if case.meta else False,
+    )
+
+
+def _kit_check(name: str) -> Any:
+    function = RESPONSE_CHECKS[name].function
+
+    def check(ctx: CheckContext, response: Any, case: Any) -> bool | None:
+        context = _response_context(response, case)
+        if context is not None:
+            function(context)
+        return None
+
+    check.__name__ = f"apollospace_{name}"
+    return check
+
+
+def apollospace_valid_input_accepted(ctx: CheckContext, response: Any, case: Any) -> bool | None:
+    """A positive case must not get 400, unless with a semantic 400 code the operation documents."""
+    context = _response_context(response, case)
+    if context is None or context.negative or context.status != 400:
+        return None
+    code = context.body.get("error", {}).get("code") if isinstance(context.body, dict) and isinstance(context.body.get("error"), dict) else None
+    semantic = {entry["code"] for entry in context.operation.error_codes if int(entry["status"]) == 400}
+    if code not in semantic:
+        raise ContractViolation("/req/responses/valid-input-accepted", "a request valid against the spec accepted (2xx, or a documented 404/409)",
+                                f"{case.method} {case.operation.path} answered 400 {code!r} to schema-valid input", case.as_curl_command())
+    return None
+
+
+def kit_checks() -> list[Any]:
+    return [_kit_check(name) for name in RESPONSE_CHECKS] + [apollospace_valid_input_accepted]
+
+
+def builtin_checks() -> list[Any]:
+    from schemathesis.checks import load_all_checks
+    from schemathesis.specs.openapi import checks as openapi_checks
+    import schemathesis.checks as core_checks
+
+    load_all_checks()
+    found = []
+    for name in BUILTIN_REQUIREMENTS:
+        function = getattr(openapi_checks, name, None) or getattr(core_checks, name, None)
+        if function is not None:
+            found.append(function)
+    return found
+
+
+def build_schema(settings: KitSettings) -> Any:
+    """The schemathesis schema of the bundled spec, configured for this run."""
+    document = bundled_spec()
+    FuzzContext.spec = SpecIndex(document)
+    FuzzContext.by_label = {f"{op.method.upper()} {op.path}": op for op in FuzzContext.spec.operations}
+    schema = schemathesis.openapi.from_dict(document, config=schemathesis.Config())
+    profile = settings.profile_settings
+    schema.config.update(base_url=settings.url.rstrip("/"), parameters={"X-Organization-Id": settings.org_a})
+    modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE] if profile.negative else [GenerationMode.POSITIVE]
+    schema.config.generation.update(max_examples=profile.max_examples, modes=modes, database="none", allow_extra_parameters=False)
+    schema.config.seed = settings.seed
+    return schema
+
+
+def call_and_check(case: Any, settings: KitSettings, key_source: Any, pacer: Any) -> None:
+    """Send one generated case as tenant A and run every check on the response."""
+    pacer.acquire()
+    headers = {"Authorization": f"Bearer {settings.token_a}"}
+    if case.headers and "Idempotency-Key" in case.headers:
+        # Generated keys repeat ("0"); a correct server would then replay an older response.
+        headers["Idempotency-Key"] = str(uuid.UUID(int=key_source.getrandbits(128), version=4))
+    case.call_and_validate(headers=headers, checks=builtin_checks() + kit_checks())

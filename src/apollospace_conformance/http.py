@@ -1,0 +1,149 @@
+"""The kit's only way to reach the server under test: budgeted, paced, recorded HTTP."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+_TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
+
+
+class BudgetExhausted(Exception):
+    """The run reached --max-requests; remaining tests are skipped, not failed."""
+
+
+class TargetUnreachable(Exception):
+    """The server under test stopped answering; the run ends with a partial report."""
+
+
+@dataclass
+class Exchange:
+    """One request and its response, as a report shows them (secrets redacted)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int
+    response_headers: dict[str, str]
+    response_body: Any
+    raw_body: bytes = field(repr=False, default=b"")
+
+    def curl(self) -> str:
+        """A runnable reproduction; the token is read from $APOLLOSPACE_TOKEN, never printed."""
+        words = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
+        for name, value in self.request_headers.items():
+            if name.lower() in _TRANSPORT_HEADERS:
+                continue
+            if name.lower() == "authorization" and value.lower().startswith("bearer ") and len(value) > 7:
+                words += ["-H", '"Authorization: Bearer $APOLLOSPACE_TOKEN"']
+                continue
+            words += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.request_body is not None:
+            words += ["--data", shlex.quote(json.dumps(self.request_body, separators=(",", ":"), ensure_ascii=False))]
+        return " ".join(words)
+
+    def describe(self) -> str:
+        body = self.response_body if self.response_body is not None else self.raw_body[:200].decode("utf-8", "replace")
+        text = json.dumps(body, ensure_ascii=False)[:600] if not isinstance(body, str) else body[:600]
+        return f"{self.method} {self.url} -> {self.status} {text}"
+
+
+class Pacer:
+    """Counts every request of the run against the budget and paces them to --max-rate."""
+
+    def __init__(self, max_requests: int, max_rate: float) -> None:
+        self.max_requests = max_requests
+        self.interval = 1.0 / max_rate if max_rate > 0 else 0.0
+        self.sent = 0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self.sent >= self.max_requests:
+                raise BudgetExhausted(f"request budget of {self.max_requests} reached")
+            self.sent += 1
+            wait = self._next - time.monotonic()
+            self._next = max(self._next, time.monotonic()) + self.interval
+        if wait > 0:
+            time.sleep(wait)
+
+
+class KitClient:
+    """An HTTP client bound to one identity (token and organization) of the server under test."""
+
+    def __init__(self, base_url: str, pacer: Pacer, *, token: str | None, org_id: str | None, timeout: float, observer: Callable[[Exchange], None] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.pacer = pacer
+        self.token = token
+        self.org_id = org_id
+        self.observer = observer
+        self._http = httpx.Client(timeout=timeout)
+
+    def identity_headers(self) -> dict[str, str]:
+        headers = {}
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.org_id is not None:
+            headers["X-Organization-Id"] = self.org_id
+        return headers
+
+    def with_identity(self, *, token: str | None | object = ..., org_id: str | None | object = ...) -> KitClient:
+        """The same client acting as someone else (or with a header removed: None)."""
+        return KitClient(
+            self.base_url, self.pacer,
+            token=self.token if token is ... else token,  # type: ignore[arg-type]
+            org_id=self.org_id if org_id is ... else org_id,  # type: ignore[arg-type]
+            timeout=self._http.timeout.read or 15.0, observer=self.observer,
+        )
+
+    def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None, raw_body: bytes | None = None) -> Exchange:
+        self.pacer.acquire()
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        sent_headers = {**self.identity_headers(), **(headers or {})}
+        content = raw_body if raw_body is not None else (json.dumps(json_body).encode() if json_body is not None else None)
+        if content is not None and "Content-Type" not in sent_headers:
+            sent_headers["Content-Type"] = "application/json"
+        try:
+            response = self._http.request(method, url, params=params, headers=sent_headers, content=content)
+        except httpx.TransportError as exc:
+            raise TargetUnreachable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        exchange = Exchange(
+            method=method, url=str(response.request.url),
+            request_headers=dict(sent_headers), request_body=json_body,
+            status=response.status_code, response_headers={k.lower(): v for k, v in response.headers.items()},
+            response_body=body, raw_body=response.content,
+        )
+        if self.observer is not None:
+            self.observer(exchange)
+        return exchange
+
+    def get(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json_body: Any = None, **kwargs: Any) -> Exchange:
+        return self.request("POST", path, json_body=json_body, **kwargs)
+
+    def patch(self, path: str, json_body: Any = None, **kwargs: Any) -> Exchange:
+        return self.request("PATCH", path, json_body=json_body, **kwargs)
+
+    def put(self, path: str, json_body: Any = None, **kwargs: Any) -> Exchange:
+        return self.request("PUT", path, json_body=json_body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("DELETE", path, **kwargs)
+
+    def close(self) -> None:
+        self._http.close()

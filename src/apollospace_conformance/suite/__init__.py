@@ -1,0 +1,1 @@
+"""The conformance suite: pytest modules, one per conformance class or surface."""
