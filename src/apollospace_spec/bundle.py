@@ -55,24 +55,26 @@ class _Bundler:
     def load(self, path: Path) -> Any:
         path = path.resolve()
         self.files_read.add(path)
-        return self.resolve(copy.deepcopy(_read_yaml(path)), path.parent)
+        return self.resolve(copy.deepcopy(_read_yaml(path)), path)
 
-    def resolve(self, node: Any, base: Path) -> Any:
+    def resolve(self, node: Any, source: Path) -> Any:
         if isinstance(node, list):
-            return [self.resolve(item, base) for item in node]
+            return [self.resolve(item, source) for item in node]
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
         if isinstance(ref, str) and not ref.startswith("#"):
-            siblings = {k: self.resolve(v, base) for k, v in node.items() if k != "$ref"}
-            return self.resolve_file_ref(ref, base, siblings)
-        return {key: self.resolve(value, base) for key, value in node.items()}
+            siblings = {k: self.resolve(v, source) for k, v in node.items() if k != "$ref"}
+            return self.resolve_file_ref(ref, source, siblings)
+        return {key: self.resolve(value, source) for key, value in node.items()}
 
-    def resolve_file_ref(self, ref: str, base: Path, siblings: dict[str, Any]) -> Any:
+    def resolve_file_ref(self, ref: str, source: Path, siblings: dict[str, Any]) -> Any:
         file_part, _, fragment = ref.partition("#")
         if fragment:
-            raise BundleError(f"{base}: file $ref with a fragment is not supported: {ref}")
-        target = (base / file_part).resolve()
+            raise BundleError(f"{source}: file $ref with a fragment is not supported: {ref}")
+        target = (source.parent / file_part).resolve()
+        if not target.is_file():
+            raise BundleError(f"{source}: $ref {ref} points to a missing file")
         component = self.component_of(target)
         if component is None:
             inlined = self.load(target)

@@ -62,6 +62,8 @@ def post_idempotency_key(ctx: LintContext) -> Iterator[Violation]:
             yield Violation("post-idempotency-key", op.location, "POST without the Idempotency-Key header")
         elif parameter.get("required"):
             yield Violation("post-idempotency-key", op.location, "Idempotency-Key must be optional")
+        elif "24 hours" not in str(parameter.get("description", "")):
+            yield Violation("post-idempotency-key", op.location, "Idempotency-Key does not document its retention window (24 hours)")
         if not _documents(op, "409", "Conflict"):
             yield Violation("post-idempotency-key", op.location, "POST does not document 409 (idempotency conflicts)")
 
@@ -77,7 +79,7 @@ def billable_marked(ctx: LintContext) -> Iterator[Violation]:
             yield Violation("billable-marked", op.location, "x-apollospace-billable on an operation that is not a billable POST")
 
 
-@rule("list-operations-paginated", "Every list takes cursor and limit and returns {items, next_cursor}.", "/req/pagination/cursor-based", "/req/pagination/next-cursor-null-at-end", "/req/pagination/opaque-cursor")
+@rule("list-operations-paginated", "Every list takes cursor and limit and returns {items, next_cursor}.", "/req/pagination/cursor-based", "/req/pagination/next-cursor-null-at-end")
 def list_operations_paginated(ctx: LintContext) -> Iterator[Violation]:
     for op in ctx.operations():
         schema = _success_schema(ctx, op)

@@ -89,7 +89,7 @@ def extensions_documented(ctx: LintContext) -> Iterator[Violation]:
                 yield Violation("extensions-documented", pointer, f"{key} is not documented in EXTENSIONS.md")
 
 
-@rule("requirement-ids-exist", "Every requirement ID an operation cites is in requirements.yaml.", "/req/versioning/v2-for-breaking")
+@rule("requirement-ids-exist", "Every requirement ID an operation cites is in requirements.yaml.")
 def requirement_ids_exist(ctx: LintContext) -> Iterator[Violation]:
     for op in ctx.operations(events=True):
         for requirement_id in op.requirement_ids:
@@ -111,3 +111,21 @@ def versioned_server(ctx: LintContext) -> Iterator[Violation]:
     for path in ctx.document.get("paths") or {}:
         if path.startswith("/v1") or path.startswith("/v2"):
             yield Violation("versioned-server", f"#/paths/{path}", "the version belongs in the server URL, not the path")
+
+
+WEBHOOK_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
+@rule("webhook-events-signed", "Every webhook event documents a payload schema and the three Standard Webhooks headers.", "/req/webhooks/signature")
+def webhook_events_signed(ctx: LintContext) -> Iterator[Violation]:
+    events = [op for op in ctx.operations(events=True) if op.is_event]
+    if not events:
+        yield Violation("webhook-events-signed", "#/webhooks", "no webhook events are documented")
+    for op in events:
+        headers = {p["name"].lower(): p for p in op.parameters(ctx.document) if p.get("in") == "header"}
+        for name in WEBHOOK_HEADERS:
+            if name not in headers or not headers[name].get("required"):
+                yield Violation("webhook-events-signed", op.location, f"does not document the required {name} header")
+        body = resolve(ctx.document, op.definition.get("requestBody") or {})
+        if not ((body.get("content") or {}).get("application/json") or {}).get("schema"):
+            yield Violation("webhook-events-signed", op.location, "no application/json payload schema")
