@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8787
 PYTEST_ARGS ?=
 
-.PHONY: help setup lint bundle test test-all serve tokens schemathesis certify bench peers-lint clean
+.PHONY: help setup lint bundle test mutants serve tokens schemathesis certify bench peers-lint clean
 
 help: ## Show every target and what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -29,9 +29,12 @@ lint: $(STAMP) ## Validate the spec and check every house rule, then ruff the Py
 bundle: $(STAMP) ## Write the self-contained build/openapi.json and build/openapi.yaml
 	$(BIN)/apollospace-spec bundle --out build
 
-test: $(STAMP) ## The project's own tests (the CI gate; about 10 minutes on 2 cores)
+test: $(STAMP) ## The project's own tests: spec, house rules, reference server, kit (the CI gate)
 	$(BIN)/apollospace-spec lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not mutants" $(PYTEST_ARGS)
+
+mutants: $(STAMP) ## Certify every broken variant (each must be caught exactly) and the reference server over 5 seeds
+	$(BIN)/python -m pytest tests/mutants -m mutants -p no:randomly $(PYTEST_ARGS)
 
 serve: $(STAMP) ## Start the reference server on loopback (SQLite file under .data/)
 	$(BIN)/apollospace-refserver serve --host $(HOST) --port $(PORT)

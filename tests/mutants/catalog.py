@@ -1,0 +1,86 @@
+"""The broken-variant catalog: what each variant breaks, and how to run the kit against one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+REPO = HERE.parents[1]
+VARIANTS = HERE / "variants"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    variant: str
+    requirements: frozenset[str]
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted({rid.split("/")[2] for rid in self.requirements})
+
+
+def expectations() -> list[Expectation]:
+    found = []
+    for line in (HERE / "expectations.txt").read_text("utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, ids = line.partition(":")
+            found.append(Expectation(name.strip(), frozenset(ids.split())))
+    return found
+
+
+def variant_modules() -> set[str]:
+    return {path.stem for path in VARIANTS.glob("*.py") if path.stem != "__init__"}
+
+
+@contextmanager
+def serving(variant: str) -> Iterator[dict[str, Any]]:
+    """Run `tests/mutants/serve.py variant` in its own process; yield its credentials."""
+    folder = Path(tempfile.mkdtemp(prefix=f"apollospace-{variant}-"))
+    creds = folder / "credentials.json"
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen([sys.executable, str(HERE / "serve.py"), variant, "--credentials-file", str(creds)], cwd=REPO, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 30
+        while not creds.is_file():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"variant {variant} did not start: {(folder / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.05)
+        time.sleep(0.05)
+        yield json.loads(creds.read_text("utf-8"))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def certify(creds: dict[str, Any], output: Path, *, seed: int, classes: list[str] | None = None, profile: str = "quick") -> tuple[int, dict[str, Any], str]:
+    """Run the kit's CLI against a served variant; its exit code, report and output."""
+    kit = Path(sys.executable).parent / "apollospace-conformance"
+    command = [str(kit), "certify", "--url", creds["url"], "--org-a", creds["tenant_a"]["organization_id"],
+               "--org-b", creds["tenant_b"]["organization_id"], "--profile", profile, "--seed", str(seed),
+               "--rate-limit-probe", "--output", str(output)]
+    if classes:
+        command += ["--include-classes", ",".join(classes)]
+    env = {"APOLLOSPACE_CONFORMANCE_TOKEN_A": creds["tenant_a"]["token"], "APOLLOSPACE_CONFORMANCE_TOKEN_B": creds["tenant_b"]["token"],
+           "APOLLOSPACE_CONFORMANCE_EXPIRED_TOKEN": creds["expired_token"], "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(command, cwd=output.parent, env=env, capture_output=True, text=True, timeout=900)
+    report_path = output / "report.json"
+    report = json.loads(report_path.read_text("utf-8")) if report_path.is_file() else {}
+    return result.returncode, report, result.stdout + result.stderr
+
+
+def failed_requirements(report: dict[str, Any]) -> set[str]:
+    return {r["id"] for r in report.get("requirements", []) if r["status"] == "FAIL"}
