@@ -63,9 +63,31 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, webhook_id TEXT NOT NULL, event_id TEXT NOT NULL,
     event_type TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL, test INTEGER NOT NULL,
     attempts TEXT NOT NULL, next_attempt_at TEXT, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhooks_by_org ON webhooks (org_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS deliveries_by_webhook ON deliveries (webhook_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_by_created ON deliveries (created_at);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     org_id TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
     status INTEGER, headers TEXT, body TEXT, created_at REAL NOT NULL, PRIMARY KEY (org_id, key));
+-- activities, pipelines, lead imports
+CREATE INDEX IF NOT EXISTS activities_by_lead_occurred ON activities (lead_id, json_extract(doc, '$.occurred_at') DESC, id DESC);
+CREATE INDEX IF NOT EXISTS stages_by_pipeline ON stages (pipeline_id, position);
+CREATE INDEX IF NOT EXISTS pipelines_by_org ON pipelines (org_id, created_at, id);
+CREATE INDEX IF NOT EXISTS leads_by_email ON leads (org_id, email);
+CREATE INDEX IF NOT EXISTS leads_by_phone ON leads (org_id, phone);
+CREATE INDEX IF NOT EXISTS lead_imports_by_status ON lead_imports (status, created_at, id);
+CREATE TABLE IF NOT EXISTS lead_import_rows (
+    import_id TEXT NOT NULL, row_index INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (import_id, row_index));
+-- agents, runs, Stars
+CREATE TABLE IF NOT EXISTS run_queue (
+    run_id TEXT PRIMARY KEY, org_id TEXT NOT NULL, next_action INTEGER NOT NULL, next_step_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS run_queue_by_due ON run_queue (next_step_at, run_id);
+CREATE INDEX IF NOT EXISTS agents_by_org ON agents (org_id, created_at, id);
+CREATE INDEX IF NOT EXISTS runs_by_org ON runs (org_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS runs_by_agent ON runs (org_id, agent_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS stars_transactions_by_org ON stars_transactions (org_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS stars_transactions_by_agent ON stars_transactions (org_id, agent_id, created_at);
 """
 
 
