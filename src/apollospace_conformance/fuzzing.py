@@ -129,9 +129,11 @@ def build_schema(settings: KitSettings) -> Any:
     return schema
 
 
-def call_and_check(case: Any, settings: KitSettings, key_source: Any, pacer: Any) -> None:
+def call_and_check(case: Any, kit: Any, key_source: Any) -> None:
     """Send one generated case as tenant A and run every check on the response."""
-    pacer.acquire()
+    settings: KitSettings = kit.settings
+    kit.pacer.acquire()
+    kit.generated_cases += 1
     headers = {"Authorization": f"Bearer {settings.token_a}"}
     if case.headers and "Idempotency-Key" in case.headers:
         # Generated keys repeat ("0"); a correct server would then replay an older response.

@@ -15,6 +15,10 @@ import httpx
 _TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
 
 
+MAX_RATE_LIMIT_RETRIES = 3
+MAX_RETRY_AFTER_SECONDS = 65.0
+
+
 class BudgetExhausted(Exception):
     """The run reached --max-requests; remaining tests are skipped, not failed."""
 
@@ -105,7 +109,18 @@ class KitClient:
             timeout=self._http.timeout.read or 15.0, observer=self.observer,
         )
 
-    def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None, raw_body: bytes | None = None) -> Exchange:
+    def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+                raw_body: bytes | None = None, honor_retry_after: bool = True) -> Exchange:
+        """Send one request. A 429 is waited out (Retry-After, bounded) and retried, unless `honor_retry_after` is false."""
+        for _ in range(MAX_RATE_LIMIT_RETRIES):
+            exchange = self._send(method, path, json_body, params, headers, raw_body)
+            if exchange.status != 429 or not honor_retry_after:
+                return exchange
+            wait = exchange.response_headers.get("retry-after", "1")
+            time.sleep(min(float(wait) if wait.strip().isdigit() else 1.0, MAX_RETRY_AFTER_SECONDS))
+        return exchange
+
+    def _send(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None, headers: dict[str, str] | None, raw_body: bytes | None) -> Exchange:
         self.pacer.acquire()
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         sent_headers = {**self.identity_headers(), **(headers or {})}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Requests per window, per organization and operation type (x-apollospace-rate-class).
-DEFAULT_RATE_LIMITS = {"read": 1200, "write": 600, "billable": 120}
+DEFAULT_RATE_LIMITS = {"read": 3000, "write": 1500, "billable": 300}
 # Seconds between webhook attempts: the spec's documented schedule.
 DOCUMENTED_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0)
 

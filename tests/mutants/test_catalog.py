@@ -15,6 +15,7 @@ pytestmark = pytest.mark.mutants
 SEEDS = (1, 2, 3, 4, 5)
 _RESULTS: dict[str, bool] = {}
 _FALSE_ALARMS: dict[int, int] = {}
+_REFERENCE_REPORTS: dict[int, dict] = {}  # type: ignore[type-arg]
 
 
 def test_catalog_is_complete() -> None:
@@ -50,8 +51,26 @@ def test_reference_server_has_no_false_alarm(seed: int, tmp_path: Path) -> None:
     with serving("reference") as creds:
         code, report, output = certify(creds, tmp_path / "report", seed=seed)
     _FALSE_ALARMS[seed] = len(failed_requirements(report))
+    _REFERENCE_REPORTS.setdefault(seed, report)
     assert failed_requirements(report) == set(), output[-4000:]
     assert code == 0, output[-4000:]
+
+
+def _fingerprint(report: dict) -> tuple:  # type: ignore[type-arg]
+    statuses = tuple((r["id"], r["status"]) for r in report["requirements"])
+    counts = report["counts"]
+    return statuses, counts["tests"], counts["cases"], counts["generated_cases"]
+
+
+def test_same_seed_same_verdict(tmp_path: Path) -> None:
+    """Two runs with the same seed give identical verdicts, requirement statuses and case counts."""
+    if SEEDS[0] not in _REFERENCE_REPORTS:
+        pytest.skip("the first seed's reference run did not happen in this session")
+    with serving("reference") as creds:
+        _, again, output = certify(creds, tmp_path / "report", seed=SEEDS[0])
+    first = _REFERENCE_REPORTS[SEEDS[0]]
+    assert again["verdict"] == first["verdict"], output[-2000:]
+    assert _fingerprint(again) == _fingerprint(first)
 
 
 def test_mutation_score() -> None:

@@ -50,7 +50,7 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
         },
         "claimed_classes": sorted(claimed),
         "classes": class_status(results, claimed),
-        "counts": {"requirements": counts, "tests": tests, "cases": len(run.records)},
+        "counts": {"requirements": counts, "tests": tests, "cases": len(run.records), "generated_cases": run.state.generated_cases},
         "requirements": [as_dict(r) for r in results],
         "left_on_target": run.left_on_target,
         "partial": bool(run.state.dead),

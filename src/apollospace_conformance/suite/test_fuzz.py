@@ -26,7 +26,7 @@ def test_fuzz(case, kit: KitSession) -> None:  # type: ignore[no-untyped-def]
     Test purpose: generated valid and invalid requests never break a convention.
     Test method: 1. generate cases from the spec (positive and negative) 2. send each as tenant A 3. run every check on the response.
     """
-    call_and_check(case, kit.settings, _keys, kit.pacer)
+    call_and_check(case, kit, _keys)
 
 
 _keys = random.Random(_run.settings.seed)
@@ -45,7 +45,9 @@ if _run.settings.profile_settings.stateful:
             case.validate_response(response, checks=builtin_checks() + kit_checks(), recorder=self.recorder)
 
         def before_call(self, case):  # type: ignore[no-untyped-def]
-            runtime.active().state.pacer.acquire()  # type: ignore[union-attr]
+            state = runtime.active().state  # type: ignore[union-attr]
+            state.pacer.acquire()
+            state.generated_cases += 1
             if case.headers is None:
                 case.headers = {}
             case.headers["X-Organization-Id"] = _run.settings.org_a
