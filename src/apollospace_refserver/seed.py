@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from apollospace_refserver.db import dumps
 from apollospace_refserver.ids import stable_id
 from apollospace_refserver.services import Services
+from apollospace_refserver.stars_ledger import record_seed_grants
 from apollospace_refserver.timeutil import now_iso
 
 DEFAULT_STAGES = ("New lead", "Qualified", "In conversation", "Proposal sent", "Negotiation", "Closed-Won", "Closed-Lost")
@@ -94,5 +95,7 @@ def seed_if_empty(services: Services) -> None:
                 "INSERT INTO wallets (org_id, monthly, package, period_start, period_end, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (org.id, MONTHLY_GRANT, PACKAGE_BALANCE, period_start.isoformat(), period_end.isoformat(), stamp),
             )
+            owner = next(user_by_key(key).id for key, role in org.members if role == "owner")
+            record_seed_grants(conn, org.id, owner, MONTHLY_GRANT, PACKAGE_BALANCE, stamp)
             caps = {"organization_monthly": None, "agent_daily_default": 5_000, "agents": [], "user_agent_monthly": []}
             conn.execute("INSERT INTO stars_caps (org_id, doc, updated_at) VALUES (?, ?, ?)", (org.id, dumps(caps), stamp))

@@ -136,10 +136,10 @@ def update_lead(call: Call) -> Result:
         changes["owner_id"] = changes["owner_id"].lower() if changes["owner_id"] else None
     moving = "pipeline_id" in changes or "stage_id" in changes
     if moving:
-        pipeline_id = changes.pop("pipeline_id", doc["pipeline_id"])
-        if pipeline_id.lower() != doc["pipeline_id"] and "stage_id" not in changes:
-            raise ApiError(400, "validation_failed", "Moving a lead to another pipeline requires a stage_id of that pipeline.")
-        pipeline_id, stage_id = placement(call, pipeline_id, changes.pop("stage_id", doc["stage_id"]))
+        pipeline_id = changes.pop("pipeline_id", doc["pipeline_id"]).lower()
+        # Another pipeline without a stage_id: the lead enters that pipeline's first active stage.
+        default_stage = doc["stage_id"] if pipeline_id == doc["pipeline_id"] else None
+        pipeline_id, stage_id = placement(call, pipeline_id, changes.pop("stage_id", default_stage))
         previous_stage = doc["stage_id"]
         doc.update(pipeline_id=pipeline_id, stage_id=stage_id)
     if "tags" in changes:
