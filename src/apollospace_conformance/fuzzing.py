@@ -135,7 +135,9 @@ def call_and_check(case: Any, kit: Any, key_source: Any) -> None:
     kit.pacer.acquire()
     kit.generated_cases += 1
     headers = {"Authorization": f"Bearer {settings.token_a}"}
-    if case.headers and "Idempotency-Key" in case.headers:
+    positive = case.meta is None or case.meta.generation.mode.is_positive
+    if positive and case.headers and "Idempotency-Key" in case.headers:
         # Generated keys repeat ("0"); a correct server would then replay an older response.
+        # Negative cases keep theirs: the key may be the deliberately invalid part.
         headers["Idempotency-Key"] = str(uuid.UUID(int=key_source.getrandbits(128), version=4))
     case.call_and_validate(headers=headers, checks=builtin_checks() + kit_checks())

@@ -51,7 +51,7 @@ if _run.settings.profile_settings.stateful:
             if case.headers is None:
                 case.headers = {}
             case.headers["X-Organization-Id"] = _run.settings.org_a
-            if "Idempotency-Key" in case.headers:
+            if "Idempotency-Key" in case.headers and (case.meta is None or case.meta.generation.mode.is_positive):
                 case.headers["Idempotency-Key"] = str(_keys.getrandbits(64))
 
     @pytest.mark.requirement(*FUZZ_REQUIREMENTS)
