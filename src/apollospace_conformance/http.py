@@ -39,6 +39,8 @@ class Exchange:
     response_headers: dict[str, str]
     response_body: Any
     raw_body: bytes = field(repr=False, default=b"")
+    sent_body: bytes | None = field(repr=False, default=None)
+    token_variable: str | None = None  # the shell variable standing for a secret token in reproductions
 
     def curl(self) -> str:
         """A runnable reproduction; the token is read from $APOLLOSPACE_TOKEN, never printed."""
@@ -46,12 +48,14 @@ class Exchange:
         for name, value in self.request_headers.items():
             if name.lower() in _TRANSPORT_HEADERS:
                 continue
-            if name.lower() == "authorization" and value.lower().startswith("bearer ") and len(value) > 7:
-                words += ["-H", '"Authorization: Bearer $APOLLOSPACE_TOKEN"']
+            if name.lower() == "authorization" and self.token_variable is not None:
+                words += ["-H", f'"Authorization: Bearer ${self.token_variable}"']
                 continue
             words += ["-H", shlex.quote(f"{name}: {value}")]
         if self.request_body is not None:
             words += ["--data", shlex.quote(json.dumps(self.request_body, separators=(",", ":"), ensure_ascii=False))]
+        elif self.sent_body:
+            words += ["--data-binary", shlex.quote(self.sent_body.decode("utf-8", "replace"))]
         return " ".join(words)
 
     def describe(self) -> str:
@@ -84,8 +88,10 @@ class Pacer:
 class KitClient:
     """An HTTP client bound to one identity (token and organization) of the server under test."""
 
-    def __init__(self, base_url: str, pacer: Pacer, *, token: str | None, org_id: str | None, timeout: float, observer: Callable[[Exchange], None] | None = None) -> None:
+    def __init__(self, base_url: str, pacer: Pacer, *, token: str | None, org_id: str | None, timeout: float,
+                 observer: Callable[[Exchange], None] | None = None, secrets: dict[str, str] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.secrets = dict(secrets or {})  # secret token -> the shell variable reproductions show instead
         self.pacer = pacer
         self.token = token
         self.org_id = org_id
@@ -106,7 +112,7 @@ class KitClient:
             self.base_url, self.pacer,
             token=self.token if token is ... else token,  # type: ignore[arg-type]
             org_id=self.org_id if org_id is ... else org_id,  # type: ignore[arg-type]
-            timeout=self._http.timeout.read or 15.0, observer=self.observer,
+            timeout=self._http.timeout.read or 15.0, observer=self.observer, secrets=self.secrets,
         )
 
     def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
@@ -139,7 +145,8 @@ class KitClient:
             method=method, url=str(response.request.url),
             request_headers=dict(sent_headers), request_body=json_body,
             status=response.status_code, response_headers={k.lower(): v for k, v in response.headers.items()},
-            response_body=body, raw_body=response.content,
+            response_body=body, raw_body=response.content, sent_body=content,
+            token_variable=self.secrets.get(sent_headers.get("Authorization", "").removeprefix("Bearer ").strip()),
         )
         if self.observer is not None:
             self.observer(exchange)

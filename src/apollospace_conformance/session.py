@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
-from apollospace_conformance.checks import ContractViolation, ResponseContext, SpecIndex, run_response_checks
+from apollospace_conformance.checks import (
+    ContractViolation,
+    ResponseContext,
+    SpecIndex,
+    run_response_checks,
+)
 from apollospace_conformance.http import Exchange, KitClient, Pacer
 from apollospace_conformance.settings import KitSettings
 
@@ -48,7 +53,9 @@ class KitSession:
         self.tenant_b = self.client(settings.token_b, settings.org_b) if settings.has_tenant_b else None
 
     def client(self, token: str | None, org_id: str | None) -> KitClient:
-        return KitClient(self.settings.url, self.pacer, token=token, org_id=org_id, timeout=self.settings.timeout, observer=self.observe)
+        secrets = {self.settings.token_a: "APOLLOSPACE_TOKEN", self.settings.token_b: "APOLLOSPACE_TOKEN_B", self.settings.expired_token: "APOLLOSPACE_EXPIRED_TOKEN"}
+        return KitClient(self.settings.url, self.pacer, token=token, org_id=org_id, timeout=self.settings.timeout,
+                         observer=self.observe, secrets={secret: name for secret, name in secrets.items() if secret})
 
     def observe(self, exchange: Exchange) -> None:
         """Run the passive response checks on one exchange of a documented operation."""

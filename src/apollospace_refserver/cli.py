@@ -91,7 +91,11 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     creds = credentials(app.state.services.tokens, f"http://{host}:{port}/v1")
     if args.credentials_file:
-        Path(args.credentials_file).write_text(json.dumps(creds, indent=2) + "\n", "utf-8")
+        # Written whole, then renamed: whoever waits for the file never reads half of it.
+        target = Path(args.credentials_file)
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(json.dumps(creds, indent=2) + "\n", "utf-8")
+        partial.replace(target)
     print_credentials(creds)
     sys.stdout.flush()
     server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False))

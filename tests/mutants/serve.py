@@ -44,7 +44,9 @@ def main() -> int:
     port = sock.getsockname()[1]
     sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
     creds = credentials(app.state.services.tokens, f"http://127.0.0.1:{port}/v1")
-    Path(args.credentials_file).write_text(json.dumps(creds), "utf-8")
+    partial = Path(args.credentials_file + ".partial")
+    partial.write_text(json.dumps(creds), "utf-8")
+    partial.replace(args.credentials_file)
     uvicorn.Server(uvicorn.Config(served, log_level="error", access_log=False, lifespan="on")).run(sockets=[sock])
     return 0
 
