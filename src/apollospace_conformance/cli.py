@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--token-b", help="bearer token of tenant B: a second organization tenant A's user is not a member of")
     target.add_argument("--org-b", help="organization id of tenant B")
     target.add_argument("--expired-token", help="an expired token of tenant A's user, for the expiry test")
+    target.add_argument("--member-token", help="a token of a member of tenant A's organization, for the role tests")
+    target.add_argument("--viewer-token", help="a token of a viewer of tenant A's organization, for the role tests")
     scope = certify.add_argument_group("scope")
     scope.add_argument("--include-classes", help="comma-separated conformance classes to claim (default: all; see `apollospace-conformance requirements`)")
     scope.add_argument("--exclude-classes", help="comma-separated conformance classes not to claim")
@@ -118,7 +120,7 @@ def certify(args: argparse.Namespace) -> int:
     from apollospace_conformance.pytest_plugin import ConformanceRun
     from apollospace_conformance.report import summary_table
 
-    names = ["url", "token_a", "org_a", "token_b", "org_b", "expired_token", "include_classes", "exclude_classes", "profile", "seed",
+    names = ["url", "token_a", "org_a", "token_b", "org_b", "expired_token", "member_token", "viewer_token", "include_classes", "exclude_classes", "profile", "seed",
              "max_requests", "max_rate", "rate_limit_probe", "probe_max_requests", "webhook_bind", "webhook_public_url", "output"]
     values = {name: getattr(args, name) for name in names}
     embedded = EmbeddedServer() if args.embedded else None
@@ -127,6 +129,10 @@ def certify(args: argparse.Namespace) -> int:
             creds = embedded.start()
             values.update(url=creds["url"], token_a=creds["tenant_a"]["token"], org_a=creds["tenant_a"]["organization_id"],
                           token_b=creds["tenant_b"]["token"], org_b=creds["tenant_b"]["organization_id"], expired_token=creds["expired_token"])
+            for role in ("member", "viewer"):
+                person = next((u for u in creds.get("users", []) if u["role"] == role and u["organization_id"] == values["org_a"]), None)
+                if person is not None and values.get(f"{role}_token") is None:
+                    values[f"{role}_token"] = person["token"]
             if values["rate_limit_probe"] is None:
                 values["rate_limit_probe"] = True
         settings = load_settings(values, args.config)

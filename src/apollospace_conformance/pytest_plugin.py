@@ -27,6 +27,8 @@ OPTION_FIELDS = {
     "token_b": "bearer token of tenant B, an organization tenant A's user is not a member of",
     "org_b": "organization id of tenant B",
     "expired_token": "an expired token of tenant A's user (optional)",
+    "member_token": "a token of a member (role member) of tenant A's organization (optional)",
+    "viewer_token": "a token of a viewer (role viewer) of tenant A's organization (optional)",
     "include_classes": "comma-separated conformance classes to claim (default: all)",
     "exclude_classes": "comma-separated conformance classes not to claim",
     "profile": "quick, standard or thorough",

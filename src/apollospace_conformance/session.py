@@ -53,7 +53,8 @@ class KitSession:
         self.tenant_b = self.client(settings.token_b, settings.org_b) if settings.has_tenant_b else None
 
     def client(self, token: str | None, org_id: str | None) -> KitClient:
-        secrets = {self.settings.token_a: "APOLLOSPACE_TOKEN", self.settings.token_b: "APOLLOSPACE_TOKEN_B", self.settings.expired_token: "APOLLOSPACE_EXPIRED_TOKEN"}
+        secrets = {self.settings.token_a: "APOLLOSPACE_TOKEN", self.settings.token_b: "APOLLOSPACE_TOKEN_B", self.settings.expired_token: "APOLLOSPACE_EXPIRED_TOKEN",
+                   self.settings.member_token: "APOLLOSPACE_MEMBER_TOKEN", self.settings.viewer_token: "APOLLOSPACE_VIEWER_TOKEN"}
         return KitClient(self.settings.url, self.pacer, token=token, org_id=org_id, timeout=self.settings.timeout,
                          observer=self.observe, secrets={secret: name for secret, name in secrets.items() if secret})
 

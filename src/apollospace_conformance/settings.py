@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 ENV_PREFIX = "APOLLOSPACE_CONFORMANCE_"
 DEFAULT_CONFIG_FILE = "apollospace-conformance.toml"
 PROFILES = ("quick", "standard", "thorough")
-SECRET_FIELDS = ("token_a", "token_b", "expired_token")
+SECRET_FIELDS = ("token_a", "token_b", "expired_token", "member_token", "viewer_token")
 
 
 class ConfigError(Exception):
@@ -49,6 +49,8 @@ class KitSettings:
     token_b: str = ""
     org_b: str = ""
     expired_token: str = ""
+    member_token: str = ""  # a member of tenant A's organization (roles, billing visibility)
+    viewer_token: str = ""  # a viewer of tenant A's organization
     include_classes: tuple[str, ...] = ()
     exclude_classes: tuple[str, ...] = ()
     profile: str = "standard"

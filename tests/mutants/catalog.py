@@ -75,11 +75,20 @@ def certify(creds: dict[str, Any], output: Path, *, seed: int, classes: list[str
     if classes:
         command += ["--include-classes", ",".join(classes)]
     env = {"APOLLOSPACE_CONFORMANCE_TOKEN_A": creds["tenant_a"]["token"], "APOLLOSPACE_CONFORMANCE_TOKEN_B": creds["tenant_b"]["token"],
-           "APOLLOSPACE_CONFORMANCE_EXPIRED_TOKEN": creds["expired_token"], "PATH": str(Path(sys.executable).parent)}
+           "APOLLOSPACE_CONFORMANCE_EXPIRED_TOKEN": creds["expired_token"], **_role_tokens(creds), "PATH": str(Path(sys.executable).parent)}
     result = subprocess.run(command, cwd=output.parent, env=env, capture_output=True, text=True, timeout=900)
     report_path = output / "report.json"
     report = json.loads(report_path.read_text("utf-8")) if report_path.is_file() else {}
     return result.returncode, report, result.stdout + result.stderr
+
+
+def _role_tokens(creds: dict[str, Any]) -> dict[str, str]:
+    """The member and viewer tokens of tenant A's organization, as the kit's environment variables."""
+    found = {}
+    for person in creds.get("users", []):
+        if person["organization_id"] == creds["tenant_a"]["organization_id"] and person["role"] in ("member", "viewer"):
+            found[f"APOLLOSPACE_CONFORMANCE_{person['role'].upper()}_TOKEN"] = person["token"]
+    return found
 
 
 def failed_requirements(report: dict[str, Any]) -> set[str]:
