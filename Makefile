@@ -54,5 +54,12 @@ bench: $(STAMP) bundle ## Benchmarks: server throughput vs Prism, kit speed vs p
 peers-lint: bundle ## Lint the bundle with Spectral (spectral:oas) and Redocly (recommended); needs npm
 	bash bench/peers_lint.sh build/openapi.json
 
+.PHONY: docs docs-golden
+docs: $(STAMP) ## Render the API docs from the spec into build/docs (Mintlify MDX, Markdown, llms.txt, HTML preview)
+	$(BIN)/apollospace-docs build --out build/docs
+
+docs-golden: $(STAMP) ## Refresh the committed golden copies of the docs (tests/docs/golden) after an intended change
+	$(BIN)/apollospace-docs golden --golden tests/docs/golden
+
 clean: ## Remove build outputs and local server data (keeps .venv)
 	rm -rf build .data .hypothesis

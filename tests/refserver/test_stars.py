@@ -322,8 +322,8 @@ def test_caps_are_read_and_replaced_by_owners_and_admins_with_validation(live: L
             dup_agent = {**wanted, "agents": [{"agent_id": scout, "daily": 1}, {"agent_id": scout, "daily": 2}]}
             dup_pair = {**wanted, "user_agent_monthly": wanted["user_agent_monthly"] * 2}
             for body, status, code in (
-                (dup_agent, 400, "validation_failed"),
-                (dup_pair, 400, "validation_failed"),
+                (dup_agent, 400, "duplicate_cap_entry"),
+                (dup_pair, 400, "duplicate_cap_entry"),
                 ({**wanted, "check_order": initial["check_order"]}, 400, "validation_failed"),
                 ({**wanted, "agent_daily_default": -1}, 400, "validation_failed"),
                 ({**wanted, "agents": [{"agent_id": foreign, "daily": 1}]}, 404, "agent_not_found"),

@@ -1,0 +1,163 @@
+"""Render the view model through the Jinja templates of `generators/` into output files.
+
+`render_site` returns every file as `{relative path: text}`: nothing is read
+from the clock or the environment, and every collection is in spec order, so
+the same spec always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from apollospace_docs.text import anchor, jsx_attr, mdx_escape, one_line, table_cell, yaml_string
+from apollospace_docs.view_model import DocsSite
+
+_PACKAGED = Path(__file__).parent / "generators"
+_REPOSITORY = Path(__file__).resolve().parents[2] / "generators"
+# The folders of the output that `write_site` owns (and empties first, so no stale page survives).
+MINTLIFY, MARKDOWN, PREVIEW = "mintlify", "markdown", "preview"
+# Not kept as golden copies: the concatenation of the Markdown pages (tested against them instead).
+NOT_GOLDEN = (f"{MINTLIFY}/llms-full.txt",)
+
+
+def golden_files(files: dict[str, str]) -> dict[str, str]:
+    """The files kept as golden copies: all but the preview and NOT_GOLDEN."""
+    return {
+        name: text
+        for name, text in files.items()
+        if name not in NOT_GOLDEN and not name.startswith(PREVIEW)
+    }
+
+
+def templates_root() -> Path:
+    """The templates: packaged beside this module (wheel), else the repository's."""
+    return _PACKAGED if (_PACKAGED / "_macros.jinja").is_file() else _REPOSITORY
+
+
+@pass_context
+def _prose(context: Context, text: str) -> str:
+    """Spec prose in the page's flavor: escaped for MDX, as written for Markdown."""
+    return mdx_escape(text) if context.get("flavor") == "mdx" else text
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_root())),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=select_autoescape(
+            enabled_extensions=("html.jinja",), default_for_string=False, default=False
+        ),
+    )
+    env.filters.update(
+        prose=_prose,
+        mdx=mdx_escape,
+        one_line=one_line,
+        cell=table_cell,
+        yaml=yaml_string,
+        jsx_attr=jsx_attr,
+        anchor=anchor,
+    )
+    return env
+
+
+def tidy(text: str) -> str:
+    """Outside code fences: no trailing spaces, no double blank line; one final newline."""
+    out: list[str] = []
+    in_fence = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if in_fence:
+            out.append(line)
+            in_fence = stripped != "```"
+            continue
+        in_fence = stripped.startswith("```")
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue
+        if stripped.startswith("</") and out and not out[-1]:
+            out.pop()  # no blank line before a closing JSX tag
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def docs_json(site: DocsSite) -> str:
+    """The navigation as a Mintlify `docs.json` fragment: a group per tag, the events."""
+    fragment = {
+        "api": {"mdx": {"server": site.index.conventions.server_url, "auth": {"method": "bearer"}}},
+        "navigation": {
+            "languages": [
+                {
+                    "language": "en",
+                    "tabs": [
+                        {
+                            "tab": "API Reference",
+                            "groups": [
+                                {"group": g.name, "pages": [ref.slug for ref in g.pages]}
+                                for g in site.navigation
+                            ],
+                        }
+                    ],
+                }
+            ]
+        },
+    }
+    return json.dumps(fragment, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_site(site: DocsSite) -> dict[str, str]:
+    """Every output but the preview: MDX, Markdown twins, docs.json, llms(-full).txt."""
+    env = environment()
+    files: dict[str, str] = {}
+    documents: list[tuple[Any, str]] = []
+    for page in site.pages:
+        context = {"site": site, "page": page}
+        mdx = env.get_template(f"{page.kind}.mdx.jinja").render(flavor="mdx", **context)
+        markdown = tidy(env.get_template(f"{page.kind}.md.jinja").render(flavor="md", **context))
+        files[f"{MINTLIFY}/{page.ref.slug}.mdx"] = tidy(mdx)
+        files[f"{MARKDOWN}/{page.ref.slug}.md"] = markdown
+        documents.append((page.ref, markdown))
+    files[f"{MINTLIFY}/docs.json"] = docs_json(site)
+    files[f"{MINTLIFY}/llms.txt"] = tidy(env.get_template("llms.txt.jinja").render(site=site))
+    files[f"{MINTLIFY}/llms-full.txt"] = tidy(
+        env.get_template("llms-full.txt.jinja").render(site=site, documents=documents)
+    )
+    return dict(sorted(files.items()))
+
+
+def write_site(out: Path, files: dict[str, str]) -> list[Path]:
+    """Write `files` under `out`, replacing the folders they belong to; the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    for top in sorted({name.split("/", 1)[0] for name in files}):
+        target = out / top
+        if target.is_dir():
+            shutil.rmtree(target)
+    written = []
+    for name, text in files.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        written.append(path)
+    return written
+
+
+__all__ = [
+    "MARKDOWN",
+    "MINTLIFY",
+    "NOT_GOLDEN",
+    "PREVIEW",
+    "environment",
+    "golden_files",
+    "render_site",
+    "templates_root",
+    "tidy",
+    "write_site",
+]

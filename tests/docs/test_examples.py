@@ -1,0 +1,350 @@
+"""Every page's examples are true: cURL runs, JSON validates, webhook snippets verify."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from apollospace_refserver.seed import user_by_key
+from apollospace_spec import bundled_spec
+from apollospace_spec.model import resolve
+from apollospace_spec.validation import SchemaValidator, describe
+from tests.docs import pages
+from tests.refserver.conftest import FAST, ORGANIZATIONS, LiveServer, start_server
+
+OPERATIONS = pages.spec_operations()
+ENDPOINTS = sorted(op_id for op_id, op in OPERATIONS.items() if not op.is_event)
+EVENTS = sorted(op_id for op_id, op in OPERATIONS.items() if op.is_event)
+ACME = next(org for org in ORGANIZATIONS if org.key == "acme")
+STANDARD = {"APOLLOSPACE_URL", "APOLLOSPACE_TOKEN", "APOLLOSPACE_ORG", "IDEMPOTENCY_KEY"}
+# Runs must still be live when `cancelRun`'s example runs: slow steps, fast everything else.
+DOCS_SERVER = replace(FAST, run_step_seconds=2.0)
+# A subscription target on loopback (allowed by the reference server) where nothing listens.
+HOOK_URL = "http://127.0.0.1:9/apollo-space"
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    server = start_server(replace(DOCS_SERVER))
+    yield server
+    server.stop()
+
+
+def _pages(files: dict[str, str]) -> dict[str, str]:
+    return {op: files[names[0]] for op, names in pages.pages_by_operation(files).items()}
+
+
+@pytest.fixture(scope="module")
+def mdx_by_operation(files: dict[str, str]) -> dict[str, str]:
+    return _pages(files)
+
+
+@pytest.fixture(scope="module")
+def validator() -> SchemaValidator:
+    return SchemaValidator(bundled_spec())
+
+
+# --- the resources a page's variables name ------------------------------------------------
+
+
+class Resources:
+    """Creates through the API what an example's variables point at; fresh for each page."""
+
+    def __init__(self, client: httpx.Client, owner_id: str) -> None:
+        self.client = client
+        self.owner_id = owner_id
+        self.values: dict[str, str] = {}
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.client.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert response.status_code == 201, (
+            f"setting up {path}: {response.status_code} {response.text}"
+        )
+        return dict(response.json())
+
+    def pipeline(self) -> dict[str, Any]:
+        if "_pipeline" not in self.values:
+            created = self._post("/pipelines", {"name": f"Docs example {uuid.uuid4().hex[:8]}"})
+            self.values["_pipeline"] = json.dumps(created)
+        return dict(json.loads(self.values["_pipeline"]))
+
+    def agents(self) -> list[dict[str, Any]]:
+        response = self.client.get("/agents")
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    def recipes(self) -> dict[str, Callable[[int], str]]:
+        """How to get the n-th (1-based) value of each variable family."""
+        return {
+            "PIPELINE_ID": lambda n: str(self.pipeline()["id"]),
+            "STAGE_ID": lambda n: str(list(reversed(self.pipeline()["stages"]))[n - 1]["id"]),
+            "LEAD_ID": lambda n: str(
+                self._post(
+                    "/leads",
+                    {"contact_name": "Rafael Menezes", "pipeline_id": self.pipeline()["id"]},
+                )["id"]
+            ),
+            "IMPORT_ID": lambda n: str(
+                self._post(
+                    "/lead-imports",
+                    {
+                        "pipeline_id": self.pipeline()["id"],
+                        "dry_run": True,
+                        "rows": [{"contact_name": "Rafael Menezes"}],
+                    },
+                )["id"]
+            ),
+            "AGENT_ID": lambda n: str(self.agents()[n - 1]["id"]),
+            "RUN_ID": lambda n: str(
+                self._post(
+                    f"/agents/{self.agents()[0]['id']}/runs",
+                    {"input": {"prompt": "Research Porto Verde Alimentos."}},
+                )["id"]
+            ),
+            "WEBHOOK_ID": lambda n: str(
+                self._post("/webhooks", {"url": HOOK_URL, "events": ["lead.created"]})["id"]
+            ),
+            "OWNER_ID": lambda n: self.owner_id,
+            "USER_ID": lambda n: self.owner_id,
+        }
+
+    def value(self, name: str) -> str:
+        """The value of `$name`; `STAGE_ID_3` is the third of the family `STAGE_ID`."""
+        if name not in self.values:
+            recipes = self.recipes()
+            family, _, number = name.rpartition("_")
+            if name in recipes:
+                self.values[name] = recipes[name](1)
+            elif number.isdigit() and family in recipes:
+                self.values[name] = recipes[family](int(number))
+            else:
+                pytest.fail(
+                    f"no recipe for ${name}: teach tests/docs/test_examples.py how to create one"
+                )
+        return self.values[name]
+
+
+def _run_curl(script: str, env: dict[str, str], body_file: Path) -> tuple[int, str]:
+    """Run the page's command as is with bash; the real `curl`, told where to put the body."""
+    wrapper = (
+        "set -euo pipefail\n"
+        'curl() { command curl --silent --show-error --max-time 20 --output "$DOCS_BODY" '
+        "--write-out '%{http_code}' \"$@\"; }\n" + script + "\n"
+    )
+    result = subprocess.run(
+        ["bash", "-c", wrapper],
+        env={**env, "DOCS_BODY": str(body_file)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"the example failed to run:\n{result.stderr}"
+    return int(result.stdout.strip()[-3:]), body_file.read_text(
+        "utf-8"
+    ) if body_file.exists() else ""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the curl binary is not installed")
+@pytest.mark.parametrize("operation_id", ENDPOINTS)
+def test_curl_example_returns_the_documented_status(
+    operation_id: str,
+    mdx_by_operation: dict[str, str],
+    live: LiveServer,
+    validator: SchemaValidator,
+    tmp_path: Path,
+) -> None:
+    """The page's cURL, run by bash and curl on a live reference server, gets the page's status."""
+    mdx = mdx_by_operation[operation_id]
+    script = pages.curl_script(mdx)
+    used = {m["name"] for m in pages.VARIABLE.finditer(script)}
+    undocumented = [name for name in used - STANDARD if f"`${name}`" not in mdx]
+    assert undocumented == [], f"the page uses variables it does not explain: {undocumented}"
+    with live.client() as client:
+        resources = Resources(client, user_by_key("olivia").id)
+        env = {
+            "PATH": "/usr/bin:/bin:/usr/local/bin",
+            "APOLLOSPACE_URL": live.base_url,
+            "APOLLOSPACE_TOKEN": live.token("olivia"),
+            "APOLLOSPACE_ORG": ACME.id,
+            "IDEMPOTENCY_KEY": str(uuid.uuid4()),
+            **{name: resources.value(name) for name in sorted(used - STANDARD)},
+        }
+    status, body = _run_curl(script, env, tmp_path / "body")
+    expected = pages.documented_status(mdx)
+    assert status == expected, f"{operation_id}: expected {expected}, got {status}: {body[:500]}"
+    response = resolve(bundled_spec(), OPERATIONS[operation_id].responses[str(expected)])
+    media = (response.get("content") or {}).get("application/json")
+    if media:
+        errors = [describe(e) for e in validator.errors(media["schema"], json.loads(body))]
+        assert errors == [], (
+            f"{operation_id}: the live response does not match its schema: {errors}"
+        )
+    else:
+        assert body == ""
+
+
+# --- the examples shown on the pages ------------------------------------------------------
+
+
+@pytest.mark.parametrize("operation_id", ENDPOINTS)
+def test_response_examples_match_their_schemas(
+    operation_id: str, mdx_by_operation: dict[str, str], validator: SchemaValidator
+) -> None:
+    """Every JSON response example validates against the schema of the status it is labelled."""
+    examples = pages.json_examples(mdx_by_operation[operation_id])
+    op = OPERATIONS[operation_id]
+    documented = pages.documented_status(mdx_by_operation[operation_id])
+    if str(documented) != "204":
+        assert any(title.split()[0] == str(documented) for title, _ in examples), (
+            "no example of the success status"
+        )
+    for title, value in examples:
+        response = resolve(bundled_spec(), op.responses[title.split()[0]])
+        schema = response["content"]["application/json"]["schema"]
+        errors = [describe(e) for e in validator.errors(schema, value)]
+        assert errors == [], f"{operation_id} example {title}: {errors}"
+
+
+@pytest.mark.parametrize("operation_id", ENDPOINTS)
+def test_request_body_matches_its_schema(
+    operation_id: str, mdx_by_operation: dict[str, str], validator: SchemaValidator
+) -> None:
+    """The body a cURL example sends is valid against the request schema (variables as ids)."""
+    script = pages.curl_script(mdx_by_operation[operation_id])
+    definition = OPERATIONS[operation_id].definition
+    if "<<EOF" not in script:
+        assert "requestBody" not in definition or not resolve(
+            bundled_spec(), definition["requestBody"]
+        ).get("required")
+        return
+    # Let bash expand the heredoc exactly as it would for curl, with every variable holding an id.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        **{m["name"]: str(uuid.uuid4()) for m in pages.VARIABLE.finditer(script)},
+    }
+    sent = subprocess.run(
+        ["bash", "-c", "set -eu\ncurl() { cat; }\n" + script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    schema = resolve(bundled_spec(), definition["requestBody"])["content"]["application/json"][
+        "schema"
+    ]
+    errors = [describe(e) for e in validator.errors(schema, json.loads(sent))]
+    assert errors == [], f"{operation_id}: {errors}"
+
+
+# --- webhook event pages ------------------------------------------------------------------
+
+
+def _delivery(mdx: str) -> tuple[dict[str, str], bytes]:
+    (block,) = [b for b in pages.blocks(mdx, "RequestExample") if b.language == "http"]
+    head, body = block.body.split("\n\n", 1)
+    headers = dict(line.split(": ", 1) for line in head.splitlines()[1:])
+    return headers, body.encode("utf-8")
+
+
+@pytest.mark.parametrize("operation_id", EVENTS)
+def test_event_example_delivery_is_signed_and_valid(
+    operation_id: str, mdx_by_operation: dict[str, str], validator: SchemaValidator
+) -> None:
+    """The example delivery's payload matches its schema and its signature verifies."""
+    mdx = mdx_by_operation[operation_id]
+    headers, body = _delivery(mdx)
+    payload = json.loads(body)
+    schema = resolve(bundled_spec(), OPERATIONS[operation_id].definition["requestBody"])["content"][
+        "application/json"
+    ]["schema"]
+    assert [describe(e) for e in validator.errors(schema, payload)] == []
+    assert headers["webhook-id"] == payload["id"]
+    secret = re.search(r"`(whsec_[A-Za-z0-9+/]{20,}={0,2})`", mdx)[1]
+    stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), tz=UTC)
+    expected = Webhook(secret).sign(headers["webhook-id"], stamp, body.decode("utf-8"))
+    assert headers["webhook-signature"] == expected
+
+
+def _snippet(mdx: str, language: str) -> str:
+    (block,) = [b for b in pages.blocks_anywhere(mdx) if b.language == language]
+    return block.body
+
+
+def _fresh_delivery(secret: str) -> tuple[dict[str, str], bytes]:
+    body = json.dumps(
+        {"id": str(uuid.uuid4()), "type": "lead.created", "data": {"name": "Mariana Souza"}}
+    ).encode()
+    msg_id = str(uuid.uuid4())
+    now = datetime.now(tz=UTC)
+    signature = Webhook(secret).sign(msg_id, now, body.decode())
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signature,
+    }, body
+
+
+SECRET = "whsec_" + base64.b64encode(b"docs-test-secret-32-bytes-long!!").decode()
+
+
+def test_python_verification_snippet_accepts_good_and_refuses_forged(
+    mdx_by_operation: dict[str, str],
+) -> None:
+    """The Python snippet verifies a real Standard Webhooks delivery, refuses a tampered one."""
+    namespace: dict[str, Any] = {}
+    exec(_snippet(mdx_by_operation[EVENTS[0]], "python"), namespace)  # noqa: S102  the page's own code
+    verify = namespace["verify"]
+    headers, body = _fresh_delivery(SECRET)
+    assert verify(SECRET, headers, body) is True
+    assert verify(SECRET, headers, body + b" ") is False
+    rotated = {**headers, "webhook-signature": "v1,AAAA " + headers["webhook-signature"]}
+    assert verify(SECRET, rotated, body) is True
+    stale = {**headers, "webhook-timestamp": str(int(headers["webhook-timestamp"]) - 3600)}
+    assert verify(SECRET, stale, body) is False
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_node_verification_snippet_accepts_good_and_refuses_forged(
+    mdx_by_operation: dict[str, str], tmp_path: Path
+) -> None:
+    """The Node snippet of an event page verifies a real delivery and refuses a tampered one."""
+    (tmp_path / "verify.mjs").write_text(
+        _snippet(mdx_by_operation[EVENTS[0]], "javascript"), "utf-8"
+    )
+    headers, body = _fresh_delivery(SECRET)
+    cases = [
+        (headers, body.decode(), True),
+        (headers, body.decode() + " ", False),
+        (
+            {**headers, "webhook-signature": "v1,AAAA " + headers["webhook-signature"]},
+            body.decode(),
+            True,
+        ),
+    ]
+    driver = (
+        'import { verify } from "./verify.mjs";\n'
+        f"const cases = {json.dumps(cases)};\n"
+        f"const secret = {json.dumps(SECRET)};\n"
+        "console.log(JSON.stringify(cases.map(([h, b]) => verify(secret, h, Buffer.from(b)))));\n"
+    )
+    (tmp_path / "driver.mjs").write_text(driver, "utf-8")
+    result = subprocess.run(
+        ["node", "driver.mjs"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True
+    )
+    assert json.loads(result.stdout) == [expected for _, _, expected in cases]
