@@ -15,7 +15,12 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.checks import CheckContext
 
-from apollospace_conformance.checks import RESPONSE_CHECKS, ContractViolation, ResponseContext, SpecIndex
+from apollospace_conformance.checks import (
+    RESPONSE_CHECKS,
+    ContractViolation,
+    ResponseContext,
+    SpecIndex,
+)
 from apollospace_conformance.settings import KitSettings
 from apollospace_spec import bundled_spec
 from apollospace_spec.model import Operation
@@ -102,9 +107,9 @@ def kit_checks() -> list[Any]:
 
 
 def builtin_checks() -> list[Any]:
+    import schemathesis.checks as core_checks
     from schemathesis.checks import load_all_checks
     from schemathesis.specs.openapi import checks as openapi_checks
-    import schemathesis.checks as core_checks
 
     load_all_checks()
     found = []

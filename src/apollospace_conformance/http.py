@@ -146,11 +146,23 @@ class KitClient:
             request_headers=dict(sent_headers), request_body=json_body,
             status=response.status_code, response_headers={k.lower(): v for k, v in response.headers.items()},
             response_body=body, raw_body=response.content, sent_body=content,
-            token_variable=self.secrets.get(sent_headers.get("Authorization", "").removeprefix("Bearer ").strip()),
+            token_variable=self._token_variable(sent_headers.get("Authorization", "")),
         )
         if self.observer is not None:
             self.observer(exchange)
         return exchange
+
+    def _token_variable(self, authorization: str) -> str | None:
+        """The variable a reproduction shows for this token: a secret's name, or FORGED for a secret's near-copy."""
+        token = authorization.removeprefix("Bearer ").strip()
+        if token in self.secrets:
+            return self.secrets[token]
+        signature = token.rsplit(".", 1)[-1]
+        for secret in self.secrets:
+            secret_signature = secret.rsplit(".", 1)[-1]
+            if len(signature) >= 8 and (signature[:8] == secret_signature[:8] or signature[-8:] == secret_signature[-8:]):
+                return "APOLLOSPACE_FORGED_TOKEN"  # a tampered copy of a secret would leak most of it
+        return None
 
     def get(self, path: str, **kwargs: Any) -> Exchange:
         return self.request("GET", path, **kwargs)

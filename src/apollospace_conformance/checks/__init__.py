@@ -7,7 +7,12 @@ operation; the fuzz layer registers the same functions as schemathesis checks.
 from __future__ import annotations
 
 from apollospace_conformance.checks.context import ResponseContext, SpecIndex
-from apollospace_conformance.checks.registry import RESPONSE_CHECKS, ResponseCheck, response_check, run_response_checks
+from apollospace_conformance.checks.registry import (
+    RESPONSE_CHECKS,
+    ResponseCheck,
+    response_check,
+    run_response_checks,
+)
 from apollospace_conformance.checks.violation import ContractViolation, violation
 
 # Importing the module registers its checks.

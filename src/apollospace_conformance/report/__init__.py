@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from apollospace_conformance import __version__
-from apollospace_conformance.results import Failure, as_dict, class_status, requirement_results, verdict
+from apollospace_conformance.results import (
+    Failure,
+    as_dict,
+    class_status,
+    requirement_results,
+    verdict,
+)
 from apollospace_spec import load_catalog, spec_sha256
 
 if TYPE_CHECKING:

@@ -1,0 +1,70 @@
+"""The kit's command line: one clear line and exit 2 on bad usage, 0 on a conforming server, no secret in any output."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.mutants.catalog import certify, failed_requirements, serving
+
+KIT = str(Path(sys.executable).parent / "apollospace-conformance")
+
+
+def run_kit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KIT, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env={"PATH": str(Path(sys.executable).parent)})
+
+
+def test_missing_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Without --url the kit says what is missing in one line and exits 2."""
+    result = run_kit("certify", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--url" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unreachable_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A target nobody listens on is reported as unreachable, exit 2, no traceback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_kit("certify", "--url", f"http://127.0.0.1:{port}/v1", "--token-a", "t", "--org-a", "o", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot reach" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A secret written into the TOML file is refused with one line."""
+    config = tmp_path / "apollospace-conformance.toml"
+    config.write_text('[conformance]\nurl = "http://127.0.0.1:9/v1"\ntoken_a = "secret"\n', "utf-8")
+    result = run_kit("certify", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "secrets out of files" in result.stderr
+
+
+def test_refused_credentials_are_not_a_meaningless_pass(tmp_path: Path) -> None:
+    """Credentials the target answers 401 to stop the run instead of passing it vacuously."""
+    with serving("reference") as creds:
+        result = run_kit("certify", "--url", creds["url"], "--token-a", "not-a-token", "--org-a", creds["tenant_a"]["organization_id"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "401" in result.stderr and "meaningless" in result.stderr
+
+
+@pytest.mark.slow
+def test_quick_certification_of_the_reference_server_passes_without_leaking_secrets(tmp_path: Path) -> None:
+    """The reference server passes the quick profile, and no token appears in any report."""
+    output = tmp_path / "report"
+    with serving("reference") as creds:
+        code, report, log = certify(creds, output, seed=11)
+    assert failed_requirements(report) == set(), log[-3000:]
+    assert code == 0, log[-3000:]
+    tokens = [creds["tenant_a"]["token"], creds["tenant_b"]["token"], creds["expired_token"], *(u["token"] for u in creds["users"])]
+    for path in output.iterdir():
+        text = path.read_text("utf-8", "replace")
+        leaked = [token[:12] for token in tokens if token in text]
+        assert not leaked, f"{path.name} contains a token"
+    assert {"report.json", "certificate.md", "certificate.html", "junit.xml"} <= {p.name for p in output.iterdir()}
+    assert report["provenance"]["spec_sha256"] and report["provenance"]["seed"] == 11
