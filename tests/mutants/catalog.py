@@ -30,7 +30,8 @@ class Expectation:
 
 def expectations() -> list[Expectation]:
     found = []
-    for line in (HERE / "expectations.txt").read_text("utf-8").splitlines():
+    lines = [line for path in sorted((HERE / "expectations").glob("*.txt")) for line in path.read_text("utf-8").splitlines()]
+    for line in lines:
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, ids = line.partition(":")
