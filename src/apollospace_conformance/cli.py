@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     guest.add_argument("--max-requests", type=int, help="request budget (default 20000); tests past it are skipped")
     guest.add_argument("--max-rate", type=float, help="most requests per second (default: unlimited)")
     guest.add_argument("--rate-limit-probe", action="store_true", default=None, help="burst tenant B's reads up to its rate limit to verify 429 and Retry-After")
-    guest.add_argument("--probe-max-requests", type=int, help="most requests the probe may send (default 3500)")
+    guest.add_argument("--probe-max-requests", type=int, help="most requests the probe may send (default 6000)")
     hooks = certify.add_argument_group("webhooks")
     hooks.add_argument("--webhook-bind", help="HOST:PORT for the kit's webhook receiver (default 127.0.0.1:0)")
     hooks.add_argument("--webhook-public-url", help="URL the server under test should call to reach the receiver (default: the bind address)")

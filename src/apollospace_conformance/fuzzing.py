@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlparse
 
 import schemathesis
 from schemathesis import GenerationMode
@@ -23,7 +24,7 @@ from apollospace_conformance.checks import (
 )
 from apollospace_conformance.settings import KitSettings
 from apollospace_spec import bundled_spec
-from apollospace_spec.model import Operation
+from apollospace_spec.model import Operation, resolve
 
 # Built-in schemathesis checks the fuzz layer runs, and the requirement each one verifies.
 BUILTIN_REQUIREMENTS = {
@@ -145,4 +146,50 @@ def call_and_check(case: Any, kit: Any, key_source: Any) -> None:
         # Generated keys repeat ("0"); a correct server would then replay an older response.
         # Negative cases keep theirs: the key may be the deliberately invalid part.
         headers["Idempotency-Key"] = str(uuid.UUID(int=key_source.getrandbits(128), version=4))
-    case.call_and_validate(headers=headers, checks=builtin_checks() + kit_checks())
+    response = case.call(headers=headers)
+    try:
+        case.validate_response(response, checks=builtin_checks() + kit_checks(), headers=headers)
+    finally:
+        delete_created(kit, response.status_code, response.headers)
+
+
+def delete_created(kit: Any, status: int, headers: Any) -> None:
+    """Delete at once what a generated request created, where the spec has a DELETE for it.
+
+    Generated webhook subscriptions would otherwise send every later event of the
+    run to generated hosts, and generated leads would crowd the behaviour tests.
+    """
+    location = headers.get("location") or headers.get("Location")
+    location = location[0] if isinstance(location, list) else location
+    if status != 201 or not location:
+        return
+    prefix = urlparse(kit.settings.url).path.rstrip("/")
+    path = urlparse(location).path
+    relative = path[len(prefix):] if prefix and path.startswith(prefix) else path
+    if isinstance(kit.spec.router.find("DELETE", relative), list):
+        kit.created.append(("a", path))  # no DELETE: listed as left on the target
+        return
+    kit.tenant_a.delete(relative)
+
+
+def singleton_settings(kit: Any) -> list[Operation]:
+    """PUT operations without path ids that have a GET twin (the organization's settings, such as Stars caps)."""
+    gets = {op.path for op in kit.spec.operations if op.method == "get"}
+    return [op for op in kit.spec.operations if op.method == "put" and "{" not in op.path and op.path in gets]
+
+
+def snapshot_settings(kit: Any) -> dict[str, Any]:
+    """What those settings are now, as bodies their PUT accepts (read-only fields dropped)."""
+    saved = {}
+    for operation in singleton_settings(kit):
+        current = kit.tenant_a.get(operation.path)
+        body_schema = ((operation.definition.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema", {})
+        accepted = resolve(kit.spec.document, body_schema).get("properties", {})
+        if current.status == 200 and isinstance(current.response_body, dict):
+            saved[operation.path] = {key: value for key, value in current.response_body.items() if key in accepted}
+    return saved
+
+
+def restore_settings(kit: Any, saved: dict[str, Any]) -> None:
+    for path, body in saved.items():
+        kit.tenant_a.put(path, body)

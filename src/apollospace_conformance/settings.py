@@ -58,7 +58,7 @@ class KitSettings:
     max_requests: int = 20_000
     max_rate: float = 0.0  # requests per second; 0 means unlimited
     rate_limit_probe: bool = False
-    probe_max_requests: int = 3_500
+    probe_max_requests: int = 6_000
     webhook_bind: str = "127.0.0.1:0"
     webhook_public_url: str = ""
     output: str = "build/conformance"

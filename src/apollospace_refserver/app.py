@@ -7,17 +7,15 @@ the operation's handler inside one database transaction.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from apollospace_refserver import operations  # noqa: F401  registers the handlers
 from apollospace_refserver.config import Settings
@@ -31,7 +29,6 @@ from apollospace_refserver.workers import Workers
 
 log = logging.getLogger("apollospace_refserver")
 PREFIX = "/v1"
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -130,20 +127,37 @@ class Dispatcher:
         return stored
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class ReferenceApp:
+    """The ASGI application: every HTTP request goes to the dispatcher, whatever its path.
+
+    No router sits in front (a router's path pattern refuses some paths, such as
+    ones holding a newline, with its own plain-text 404); lifespan starts and
+    stops the background workers.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.state = SimpleNamespace(services=services)
+        self._dispatcher = Dispatcher(services)
+        self._workers = Workers(services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    self._workers.start()
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    self._workers.stop()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif scope["type"] == "http":
+            response = await self._dispatcher.endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> ReferenceApp:
     services = Services.build(settings or Settings())
     seed_if_empty(services)
     services.idempotency.release_abandoned()
-    workers = Workers(services)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        workers.start()
-        try:
-            yield
-        finally:
-            workers.stop()
-
-    app = Starlette(routes=[Route("/{path:path}", Dispatcher(services).endpoint, methods=METHODS)], lifespan=lifespan)
-    app.state.services = services
-    return app
+    return ReferenceApp(services)

@@ -10,12 +10,27 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
-from jsonschema import Draft202012Validator
+import regress
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 DOCUMENT_URI = "urn:apollospace:openapi"
+
+
+@functools.lru_cache(maxsize=4096)
+def _ecma(pattern: str) -> regress.Regex:
+    return regress.Regex(pattern)
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    """`pattern` with ECMA-262 semantics, as JSON Schema defines it (Python's re differs on `$`, `\\s` and `.`)."""
+    if validator.is_type(instance, "string") and _ecma(pattern).find(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+EcmaValidator = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
 
 
 class SchemaValidator:
@@ -25,18 +40,18 @@ class SchemaValidator:
         resource = Resource.from_contents(document, default_specification=DRAFT202012)
         self._registry: Registry[Any] = Registry().with_resource(DOCUMENT_URI, resource)
 
-    def for_schema(self, schema: dict[str, Any]) -> Draft202012Validator:
+    def for_schema(self, schema: dict[str, Any]) -> Any:
         """A validator for `schema`, whose local refs point into the document."""
-        return Draft202012Validator(
+        return EcmaValidator(
             _absolute_refs(schema),
             registry=self._registry,
             format_checker=Draft202012Validator.FORMAT_CHECKER,
         )
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019  one instance per document, kept for the process
-    def for_pointer(self, pointer: str) -> Draft202012Validator:
+    def for_pointer(self, pointer: str) -> Any:
         """A validator for the schema at `pointer` (`#/components/schemas/Lead`)."""
-        return Draft202012Validator(
+        return EcmaValidator(
             {"$ref": DOCUMENT_URI + pointer},
             registry=self._registry,
             format_checker=Draft202012Validator.FORMAT_CHECKER,

@@ -39,7 +39,7 @@ def main() -> int:
         wrap = getattr(variant, "wrap", None)
     app = create_app(settings)
     served = wrap(app) if wrap is not None else app
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # IPPROTO_TCP: asyncio then sets TCP_NODELAY
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.listen(128)  # connections wait in the backlog until uvicorn accepts them

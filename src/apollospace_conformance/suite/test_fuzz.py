@@ -10,13 +10,21 @@ import random
 import pytest
 
 from apollospace_conformance import runtime
-from apollospace_conformance.fuzzing import FUZZ_REQUIREMENTS, build_schema, call_and_check
+from apollospace_conformance.fuzzing import FUZZ_REQUIREMENTS, build_schema, call_and_check, delete_created, restore_settings, snapshot_settings
 from apollospace_conformance.session import KitSession
 
 _run = runtime.active()
 if _run is None:
     pytest.skip("run through apollospace-conformance or with --apollospace-url", allow_module_level=True)
 schema = build_schema(_run.settings)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _settings_restored(kit: KitSession):  # type: ignore[no-untyped-def]
+    """Generated PUTs change the organization's settings (Stars caps): put them back afterwards."""
+    saved = snapshot_settings(kit)
+    yield
+    restore_settings(kit, saved)
 
 
 @pytest.mark.requirement(*FUZZ_REQUIREMENTS)
@@ -34,6 +42,7 @@ _keys = random.Random(_run.settings.seed)
 
 if _run.settings.profile_settings.stateful:
     _machine = schema.as_state_machine()
+    _created: list = []  # type: ignore[type-arg]  # (status, headers) of every stateful response, for cleanup
 
     class _Scenario(_machine):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
@@ -43,6 +52,10 @@ if _run.settings.profile_settings.stateful:
             from apollospace_conformance.fuzzing import builtin_checks, kit_checks
 
             case.validate_response(response, checks=builtin_checks() + kit_checks(), recorder=self.recorder)
+
+        def after_call(self, response, case):  # type: ignore[no-untyped-def]
+            super().after_call(response, case)  # keeps the stateful checks working
+            _created.append((response.status_code, response.headers))
 
         def before_call(self, case):  # type: ignore[no-untyped-def]
             state = runtime.active().state  # type: ignore[union-attr]
@@ -62,6 +75,10 @@ if _run.settings.profile_settings.stateful:
         """
         import hypothesis
 
-        _Scenario.run(settings=hypothesis.settings(max_examples=max(5, _run.settings.profile_settings.max_examples // 2),
+        try:
+            _Scenario.run(settings=hypothesis.settings(max_examples=max(5, _run.settings.profile_settings.max_examples // 2),
                                                    stateful_step_count=8, deadline=None, derandomize=True, database=None,
                                                    suppress_health_check=list(hypothesis.HealthCheck)))
+        finally:
+            for status, headers in _created:
+                delete_created(kit, status, headers)
