@@ -37,7 +37,7 @@ class Dispatcher:
         self.services = services
 
     async def endpoint(self, request: Request) -> Response:
-        if request.url.path == "/healthz":
+        if request.scope["path"] == "/healthz":
             return JSONResponse({"status": "ok"})
         body = await request.body()
         request_id = new_request_id()
@@ -53,12 +53,12 @@ class Dispatcher:
         except ApiError as error:
             return StoredResponse(error.status, error.headers, envelope(error.code, error.message, request_id))
         except Exception:
-            log.exception("internal error in %s %s (%s)", request.method, request.url.path, request_id)
+            log.exception("internal error in %s %s (%s)", request.method, request.scope["path"], request_id)
             return StoredResponse(500, {}, envelope("internal_error", "An unexpected error occurred; quote the request_id to support.", request_id))
 
     def _handle(self, request: Request, body: bytes, request_id: str) -> StoredResponse:
         services = self.services
-        path = request.url.path
+        path = request.scope["path"]  # not request.url.path, which drops a trailing newline
         if not path.startswith(PREFIX + "/"):
             raise ApiError(404, "route_not_found", "No such endpoint; public endpoints live under /v1/.")
         routed = services.contract.route(request.method, path[len(PREFIX):])
