@@ -49,6 +49,19 @@ class _Shape:
     children: tuple[Field, ...]
     children_title: str
 
+    def as_field(self, name: str, *, required: bool, description: str = "") -> Field:
+        """The field `name` of this shape; a non-empty `description` replaces the shape's own."""
+        return Field(
+            name=name,
+            type=self.type + (" | null" if self.nullable else ""),
+            required=required,
+            description=description or self.description,
+            notes=self.notes,
+            default=self.default,
+            children=self.children,
+            children_title=self.children_title,
+        )
+
 
 class FieldBuilder:
     """Builds fields from schemas of one document."""
@@ -64,16 +77,18 @@ class FieldBuilder:
         self, name: str, schema: dict[str, Any], *, required: bool, description: str = ""
     ) -> Field:
         """One named field of `schema` (a parameter or a header)."""
-        shape = self._shape(schema, depth=0, seen=())
-        return Field(
-            name=name,
-            type=shape.type + (" | null" if shape.nullable else ""),
-            required=required,
-            description=description or shape.description,
-            notes=shape.notes,
-            default=shape.default,
-            children=shape.children,
-            children_title=shape.children_title,
+        return self._shape(schema, depth=0, seen=()).as_field(
+            name, required=required, description=description
+        )
+
+    def parameter(self, name: str, definition: dict[str, Any]) -> Field:
+        """The field of a parameter or header object: its schema, `required` and description."""
+        definition = resolve(self.document, definition)
+        return self.field(
+            name,
+            definition.get("schema", {}),
+            required=bool(definition.get("required")),
+            description=str(definition.get("description", "")).strip(),
         )
 
     # --- internals -----------------------------------------------------------------
@@ -83,22 +98,10 @@ class FieldBuilder:
     ) -> tuple[Field, ...]:
         schema, seen = self._deref(schema, seen)
         required = set(schema.get("required", []))
-        fields = []
-        for name, prop in (schema.get("properties") or {}).items():
-            shape = self._shape(prop, depth + 1, seen)
-            fields.append(
-                Field(
-                    name=name,
-                    type=shape.type + (" | null" if shape.nullable else ""),
-                    required=name in required,
-                    description=shape.description,
-                    notes=shape.notes,
-                    default=shape.default,
-                    children=shape.children,
-                    children_title=shape.children_title,
-                )
-            )
-        return tuple(fields)
+        return tuple(
+            self._shape(prop, depth + 1, seen).as_field(name, required=name in required)
+            for name, prop in (schema.get("properties") or {}).items()
+        )
 
     def _deref(
         self, schema: dict[str, Any], seen: tuple[str, ...]

@@ -390,12 +390,7 @@ class _Builder:
         by_location: dict[str, list[Field]] = {"header": headers, "path": [], "query": []}
         for parameter in parameters:
             by_location.setdefault(parameter["in"], []).append(
-                self.fields.field(
-                    parameter["name"],
-                    parameter.get("schema", {}),
-                    required=bool(parameter.get("required")),
-                    description=str(parameter.get("description", "")).strip(),
-                )
+                self.fields.parameter(parameter["name"], parameter)
             )
         body_fields: tuple[Field, ...] = ()
         body_schema: dict[str, Any] | None = None
@@ -464,12 +459,7 @@ class _Builder:
 
     def _response(self, status: str, raw: dict[str, Any]) -> ResponseView:
         headers = tuple(
-            self.fields.field(
-                name,
-                resolve(self.doc, header).get("schema", {}),
-                required=bool(resolve(self.doc, header).get("required")),
-                description=str(resolve(self.doc, header).get("description", "")).strip(),
-            )
+            self.fields.parameter(name, header)
             for name, header in (raw.get("headers") or {}).items()
         )
         media = (raw.get("content") or {}).get("application/json")
@@ -514,14 +504,7 @@ class _Builder:
         definition = op.definition
         parameters = op.parameters(self.doc)
         headers = tuple(
-            self.fields.field(
-                p["name"],
-                p.get("schema", {}),
-                required=bool(p.get("required")),
-                description=str(p.get("description", "")).strip(),
-            )
-            for p in parameters
-            if p["in"] == "header"
+            self.fields.parameter(p["name"], p) for p in parameters if p["in"] == "header"
         )
         media = resolve(self.doc, definition["requestBody"])["content"]["application/json"]
         payload = self.examples_of(media)[0][2]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +78,16 @@ def node_tools() -> Path:
     for script in NODE_SOURCES.glob("*.mjs"):
         shutil.copy2(script, NODE_CACHE / script.name)
     return NODE_CACHE
+
+
+def run_node_tool(node_tools: Path, script: str, *args: str) -> dict[str, Any]:
+    """Run one of our Node scripts from `node_tools` and return the JSON report it prints."""
+    result = subprocess.run(
+        ["node", str(node_tools / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"{script} failed:\n{result.stderr[-3000:]}"
+    return dict(json.loads(result.stdout))

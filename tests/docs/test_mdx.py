@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 from tests.docs import pages
+from tests.docs.conftest import run_node_tool
 
 
 def _compile(node_tools: Path, folder: Path) -> dict[str, object]:
-    result = subprocess.run(
-        ["node", str(node_tools / "mdx_compile.mjs"), str(folder)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, f"mdx_compile.mjs crashed:\n{result.stderr}"
-    return dict(json.loads(result.stdout))
+    return run_node_tool(node_tools, "mdx_compile.mjs", str(folder))
 
 
 def test_every_mdx_page_compiles(node_tools: Path, built: Path) -> None:

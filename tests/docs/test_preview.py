@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
-import json
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from apollospace_docs.render import PREVIEW
-from tests.docs.conftest import CHROMIUM
+from tests.docs.conftest import CHROMIUM, run_node_tool
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +30,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def _served(folder: Path) -> Iterator[str]:
+    """`folder` served by http.server on a free loopback port: its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="module")
 def preview_url(built: Path) -> Iterator[str]:
     """build/docs/preview served by http.server on a free loopback port."""
-    handler = functools.partial(_QuietHandler, directory=str(built / PREVIEW))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with _served(built / PREVIEW) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -52,23 +59,15 @@ def browser_report(
     screenshots = built / "screenshots"
     screenshots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="apollospace-docs-chromium-") as profile:
-        result = subprocess.run(
-            [
-                "node",
-                str(node_tools / "browser_check.mjs"),
-                preview_url,
-                str(CHROMIUM),
-                profile,
-                str(screenshots),
-                *SCREENSHOTS,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+        return run_node_tool(
+            node_tools,
+            "browser_check.mjs",
+            preview_url,
+            str(CHROMIUM),
+            profile,
+            str(screenshots),
+            *SCREENSHOTS,
         )
-    assert result.returncode == 0, f"browser_check.mjs failed:\n{result.stderr[-3000:]}"
-    return dict(json.loads(result.stdout))
 
 
 def test_every_preview_page_is_reached_and_loads(
@@ -118,31 +117,15 @@ def test_the_browser_check_catches_a_broken_site(node_tools: Path, tmp_path: Pat
         '<script>console.error("boom")</script></body></html>',
         "utf-8",
     )
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = subprocess.run(
-            [
-                "node",
-                str(node_tools / "browser_check.mjs"),
-                f"http://127.0.0.1:{server.server_address[1]}/",
-                str(CHROMIUM),
-                str(tmp_path / "profile"),
-                str(tmp_path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
+    with _served(site) as url:
+        report = run_node_tool(
+            node_tools,
+            "browser_check.mjs",
+            url,
+            str(CHROMIUM),
+            str(tmp_path / "profile"),
+            str(tmp_path),
         )
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout)
-    assert [link["href"] for link in report["brokenLinks"]] == [
-        f"http://127.0.0.1:{server.server_address[1]}/gone.html"
-    ]
+    assert [link["href"] for link in report["brokenLinks"]] == [f"{url}gone.html"]
     assert [a["anchor"] for a in report["missingAnchors"]] == ["nowhere"]
     assert any("boom" in str(e["text"]) for e in report["consoleErrors"])

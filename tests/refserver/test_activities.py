@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,67 +10,16 @@ import httpx
 import pytest
 
 from apollospace_refserver.seed import ORGANIZATIONS, user_by_key
-from apollospace_spec import bundled_spec
-from apollospace_spec.validation import SchemaValidator
 
 from .conftest import LiveServer
-
-VALIDATOR = SchemaValidator(bundled_spec())
-
-
-def conforms(response: httpx.Response, schema: str, status: int) -> Any:
-    """The response's JSON body, after checking its status and that it matches `schema` exactly."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    errors = [error.message for error in VALIDATOR.for_pointer(f"#/components/schemas/{schema}").iter_errors(body)]
-    assert not errors, errors
-    return body
-
-
-def error_code(response: httpx.Response, status: int) -> str:
-    return str(conforms(response, "Error", status)["error"]["code"])
-
-
-class Receiver:
-    """A webhook endpoint on loopback that records every JSON body it is sent."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        bodies = self.bodies
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                bodies.append(json.loads(self.rfile.read(int(self.headers.get("content-length") or 0))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/activities"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.bodies) < count:
-            assert time.monotonic() < deadline, f"{len(self.bodies)} of {count} deliveries arrived"
-            time.sleep(0.02)
-        return list(self.bodies)
+from .helpers import Receiver, conforms, error_code, subscribed, valid
 
 
 @pytest.fixture()
 def receiver(live: LiveServer) -> Iterator[Receiver]:
     """A receiver subscribed to Acme's activity.created events for the duration of one test."""
-    receiver = Receiver()
-    with live.client() as client:
-        response = client.post("/webhooks", json={"url": receiver.url, "events": ["activity.created"]})
-        assert response.status_code == 201, response.text
-        webhook_id = response.json()["id"]
-    yield receiver
-    with live.client() as client:
-        client.delete(f"/webhooks/{webhook_id}")
-    receiver.server.shutdown()
+    with subscribed(live, "/hooks/activities", ["activity.created"]) as receiver:
+        yield receiver
 
 
 def new_lead(live: LiveServer, pipeline_id: str, name: str = "Timeline Lead") -> dict[str, Any]:
@@ -225,8 +170,7 @@ def test_notes_and_stage_changes_send_activity_created(live: LiveServer, pipelin
         listed = timeline(client, lead["id"])
     events = receiver.wait_for(2)
     for event in events:
-        errors = [e.message for e in VALIDATOR.for_pointer("#/components/schemas/ActivityCreatedEvent").iter_errors(event)]
-        assert not errors, errors
+        valid("ActivityCreatedEvent", event)
     delivered = sorted((event["data"]["activity"] for event in events), key=lambda activity: activity["occurred_at"], reverse=True)
     assert delivered == listed
     assert delivered[1] == note

@@ -10,56 +10,21 @@ from typing import Any
 import httpx
 
 from apollospace_refserver.seed import user_by_key
-from apollospace_spec import bundled_spec
-from apollospace_spec.validation import SchemaValidator, describe
 
 from .conftest import LiveServer
-
-SPEC = SchemaValidator(bundled_spec())
-TERMINAL = {"succeeded", "failed", "canceled", "blocked"}
-NO_CAPS = {"organization_monthly": None, "agent_daily_default": 5000, "agents": [], "user_agent_monthly": []}
-
-
-def valid(schema: str, body: Any) -> Any:
-    errors = [describe(e) for e in SPEC.for_pointer(f"#/components/schemas/{schema}").iter_errors(body)]
-    assert not errors, f"not a valid {schema}: {errors}"
-    return body
-
-
-def ok(response: httpx.Response, status: int, schema: str) -> Any:
-    assert response.status_code == status, response.text
-    return valid(schema, response.json())
-
-
-def refused(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert valid("Error", response.json())["error"]["code"] == code
+from .helpers import all_runs, balance, conforms, error_code, put_caps, settle, wait_terminal
 
 
 def agents(client: httpx.Client) -> dict[str, dict[str, Any]]:
-    return {a["name"]: a for a in ok(client.get("/agents"), 200, "AgentPage")["items"]}
-
-
-def wait_terminal(client: httpx.Client, run_id: str, timeout: float = 15) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = ok(client.get(f"/runs/{run_id}"), 200, "Run")
-        if run["status"] in TERMINAL:
-            return dict(run)
-        assert time.monotonic() < deadline, f"run still {run['status']}"
-        time.sleep(0.02)
-
-
-def all_runs(client: httpx.Client) -> list[dict[str, Any]]:
-    return list(ok(client.get("/runs", params={"limit": 200}), 200, "RunPage")["items"])
+    return {a["name"]: a for a in conforms(client.get("/agents"), "AgentPage", 200)["items"]}
 
 
 def test_list_agents_oldest_first_one_page_at_a_time(live: LiveServer) -> None:
     """listAgents walks the three built-in personas oldest first (then by id) with cursors."""
     with live.client("victor") as client:
-        first = ok(client.get("/agents", params={"limit": 2}), 200, "AgentPage")
+        first = conforms(client.get("/agents", params={"limit": 2}), "AgentPage", 200)
         assert len(first["items"]) == 2 and first["next_cursor"]
-        rest = ok(client.get("/agents", params={"limit": 2, "cursor": first["next_cursor"]}), 200, "AgentPage")
+        rest = conforms(client.get("/agents", params={"limit": 2, "cursor": first["next_cursor"]}), "AgentPage", 200)
         assert rest["next_cursor"] is None
         walked = first["items"] + rest["items"]
         assert sorted(a["name"] for a in walked) == ["Athena", "Marcus", "Scout"]
@@ -67,17 +32,17 @@ def test_list_agents_oldest_first_one_page_at_a_time(live: LiveServer) -> None:
         personas = {a["name"]: a["persona"] for a in walked}
         assert personas == {"Athena": "chief_of_staff", "Scout": "research", "Marcus": "outbound"}
         assert all(a["daily_cap_stars"] == 5000 for a in walked)
-        refused(client.get("/agents", params={"cursor": "bm90LWEtY3Vyc29y.abc"}), 400, "invalid_cursor")
+        assert error_code(client.get("/agents", params={"cursor": "bm90LWEtY3Vyc29y.abc"}), 400) == "invalid_cursor"
 
 
 def test_get_agent_and_foreign_or_unknown_ids_are_404(live: LiveServer) -> None:
     """getAgent returns the agent; an agent of another organization is a 404 agent_not_found like an unknown id."""
     with live.client() as acme, live.client("bea", "globex") as globex:
         scout = agents(acme)["Scout"]
-        assert ok(acme.get(f"/agents/{scout['id']}"), 200, "Agent") == scout
-        refused(globex.get(f"/agents/{scout['id']}"), 404, "agent_not_found")
-        refused(acme.get(f"/agents/{uuid.uuid4()}"), 404, "agent_not_found")
-        refused(globex.post(f"/agents/{scout['id']}/runs", json={"input": {"prompt": "x"}}), 404, "agent_not_found")
+        assert conforms(acme.get(f"/agents/{scout['id']}"), "Agent", 200) == scout
+        assert error_code(globex.get(f"/agents/{scout['id']}"), 404) == "agent_not_found"
+        assert error_code(acme.get(f"/agents/{uuid.uuid4()}"), 404) == "agent_not_found"
+        assert error_code(globex.post(f"/agents/{scout['id']}/runs", json={"input": {"prompt": "x"}}), 404) == "agent_not_found"
 
 
 def test_agent_shows_the_daily_cap_in_effect(live: LiveServer) -> None:
@@ -85,15 +50,14 @@ def test_agent_shows_the_daily_cap_in_effect(live: LiveServer) -> None:
     with live.client("arthur") as client:
         before = agents(client)
         scout, athena = before["Scout"]["id"], before["Athena"]["id"]
-        caps = {**NO_CAPS, "agent_daily_default": 700, "agents": [{"agent_id": scout, "daily": 900}, {"agent_id": athena, "daily": None}]}
         try:
-            ok(client.put("/stars/caps", json=caps), 200, "StarsCaps")
+            put_caps(client, agent_daily_default=700, agents=[{"agent_id": scout, "daily": 900}, {"agent_id": athena, "daily": None}])
             after = agents(client)
             assert {n: a["daily_cap_stars"] for n, a in after.items()} == {"Scout": 900, "Athena": None, "Marcus": 700}
             assert all(after[n]["updated_at"] > before[n]["updated_at"] for n in after)
             assert all(after[n]["created_at"] == before[n]["created_at"] for n in after)
         finally:
-            ok(client.put("/stars/caps", json=NO_CAPS), 200, "StarsCaps")
+            put_caps(client)
         assert {n: a["daily_cap_stars"] for n, a in agents(client).items()} == {"Scout": 5000, "Athena": 5000, "Marcus": 5000}
 
 
@@ -109,12 +73,12 @@ def test_invoke_creates_a_queued_run_that_can_be_read_back(live: LiveServer) -> 
         scout = agents(client)["Scout"]["id"]
         body = {"input": {"prompt": "Research Vela Logística.", "lead_id": lead[0]["id"].upper()}, "metadata": {"campaign": "q3"}}
         response = client.post(f"/agents/{scout}/runs", json=body)
-        run = ok(response, 201, "Run")
+        run = conforms(response, "Run", 201)
         assert response.headers["Location"] == f"/v1/runs/{run['id']}"
         assert (run["status"], run["stars_cost"], run["agent_id"], run["blocked_by"]) == ("queued", 0, scout, None)
         assert run["input"] == {"prompt": "Research Vela Logística.", "lead_id": lead[0]["id"]}
         assert run["invoked_by"] == user_by_key("mia").id and run["metadata"] == {"campaign": "q3"}
-        assert ok(client.get(f"/runs/{run['id']}"), 200, "Run")["id"] == run["id"]
+        assert conforms(client.get(f"/runs/{run['id']}"), "Run", 200)["id"] == run["id"]
         assert wait_terminal(client, run["id"])["status"] == "succeeded"
 
 
@@ -123,19 +87,18 @@ def test_invoke_refuses_unknown_leads_bad_bodies_and_viewers(live: LiveServer) -
     with live.client() as owner, live.client("victor") as viewer:
         scout = agents(owner)["Scout"]["id"]
         count = len(all_runs(owner))
-        refused(owner.post(f"/agents/{scout}/runs", json={"input": {"prompt": "x", "lead_id": str(uuid.uuid4())}}), 404, "lead_not_found")
-        refused(owner.post(f"/agents/{scout}/runs", json={"input": {}}), 400, "validation_failed")
-        refused(owner.post(f"/agents/{scout}/runs", json={"input": {"prompt": "x"}, "stars": 5}), 400, "validation_failed")
-        refused(viewer.post(f"/agents/{scout}/runs", json={"input": {"prompt": "x"}}), 403, "insufficient_role")
+        assert error_code(owner.post(f"/agents/{scout}/runs", json={"input": {"prompt": "x", "lead_id": str(uuid.uuid4())}}), 404) == "lead_not_found"
+        assert error_code(owner.post(f"/agents/{scout}/runs", json={"input": {}}), 400) == "validation_failed"
+        assert error_code(owner.post(f"/agents/{scout}/runs", json={"input": {"prompt": "x"}, "stars": 5}), 400) == "validation_failed"
+        assert error_code(viewer.post(f"/agents/{scout}/runs", json={"input": {"prompt": "x"}}), 403) == "insufficient_role"
         assert len(all_runs(owner)) == count
 
 
 def test_twenty_concurrent_invocations_with_one_key_create_one_run_and_debit_once(live: LiveServer) -> None:
     """20 simultaneous invokeAgent calls with one Idempotency-Key make one run, debited once; the rest replay it or get 409 in progress."""
     with live.client() as client:
-        for run in all_runs(client):  # measure the balance with no other run spending
-            wait_terminal(client, run["id"])
-        balance_before = ok(client.get("/stars/balance"), 200, "StarsBalance")["total"]
+        settle(client)  # measure the balance with no other run spending
+        balance_before = balance(client)["total"]
         runs_before = len(all_runs(client))
         scout = agents(client)["Scout"]["id"]
         key = str(uuid.uuid4())
@@ -161,22 +124,22 @@ def test_twenty_concurrent_invocations_with_one_key_create_one_run_and_debit_onc
         in_progress = [r for r in responses if r.status_code == 409]
         assert len(created) + len(in_progress) == 20, [r.status_code for r in responses]
         for response in in_progress:
-            refused(response, 409, "idempotency_request_in_progress")
+            assert error_code(response, 409) == "idempotency_request_in_progress"
         first = [r for r in created if r.headers.get("Idempotent-Replayed") != "true"]
         assert len(first) == 1, "exactly one request ran the operation"
-        run = ok(first[0], 201, "Run")
+        run = conforms(first[0], "Run", 201)
         for response in created:
-            assert ok(response, 201, "Run") == run and response.headers["Location"] == f"/v1/runs/{run['id']}"
+            assert conforms(response, "Run", 201) == run and response.headers["Location"] == f"/v1/runs/{run['id']}"
         final = wait_terminal(client, run["id"])
         assert len(all_runs(client)) == runs_before + 1
         replay = client.post(f"/agents/{scout}/runs", json=body, headers={"Idempotency-Key": key})
-        assert ok(replay, 201, "Run") == run and replay.headers["Idempotent-Replayed"] == "true"
-        refused(client.post(f"/agents/{scout}/runs", json={"input": {"prompt": "other"}}, headers={"Idempotency-Key": key}), 409, "idempotency_key_reused")
+        assert conforms(replay, "Run", 201) == run and replay.headers["Idempotent-Replayed"] == "true"
+        assert error_code(client.post(f"/agents/{scout}/runs", json={"input": {"prompt": "other"}}, headers={"Idempotency-Key": key}), 409) == "idempotency_key_reused"
         time.sleep(0.2)
         lines = [
-            line for line in ok(client.get("/stars/transactions", params={"agent_id": scout, "limit": 200}), 200, "StarsTransactionPage")["items"]
+            line for line in conforms(client.get("/stars/transactions", params={"agent_id": scout, "limit": 200}), "StarsTransactionPage", 200)["items"]
             if line["run_id"] == run["id"]
         ]
         assert -sum(line["amount"] for line in lines) == final["stars_cost"] > 0
-        assert balance_before - ok(client.get("/stars/balance"), 200, "StarsBalance")["total"] == final["stars_cost"]
+        assert balance_before - balance(client)["total"] == final["stars_cost"]
         assert len(all_runs(client)) == runs_before + 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import signal
@@ -22,25 +21,9 @@ import pytest
 
 from apollospace_refserver.operations import imports
 from apollospace_refserver.seed import user_by_key
-from apollospace_spec import bundled_spec
-from apollospace_spec.validation import SchemaValidator
 
 from .conftest import FAST, LiveServer, start_server
-
-VALIDATOR = SchemaValidator(bundled_spec())
-
-
-def conforms(response: httpx.Response, schema: str, status: int) -> Any:
-    """The response's JSON body, after checking its status and that it matches `schema` exactly."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    errors = [error.message for error in VALIDATOR.for_pointer(f"#/components/schemas/{schema}").iter_errors(body)]
-    assert not errors, errors
-    return body
-
-
-def error_code(response: httpx.Response, status: int) -> str:
-    return str(conforms(response, "Error", status)["error"]["code"])
+from .helpers import conforms, error_code, subscribed, valid
 
 
 def wait_done(client: httpx.Client, import_id: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -300,52 +283,20 @@ def test_imports_are_isolated_between_organizations(live: LiveServer, pipeline_i
         assert error_code(client.post("/lead-imports", json={"pipeline_id": pipeline_id, "rows": [{"contact_name": "x"}]}), 404) == "pipeline_not_found"
 
 
-class Receiver:
-    """A webhook endpoint on loopback that records every JSON body it is sent."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        bodies = self.bodies
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                bodies.append(json.loads(self.rfile.read(int(self.headers.get("content-length") or 0))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/imports"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def test_a_real_import_sends_lead_created_per_created_lead_and_a_dry_run_none(live: LiveServer, pipeline_id: str, tag: str) -> None:
     """Each lead a real import creates sends lead.created; skipped and updated rows and every dry-run row send nothing."""
-    receiver = Receiver()
-    with live.client() as client:
-        webhook = client.post("/webhooks", json={"url": receiver.url, "events": ["lead.created"]})
-        assert webhook.status_code == 201, webhook.text
-        try:
-            existing = client.post("/leads", json={"contact_name": "Known", "pipeline_id": pipeline_id, "email": f"known.{tag}@example.com"}).json()
-            rows = [{"contact_name": "Hooked 1", "tags": [tag]}, {"contact_name": "Known", "email": f"known.{tag}@example.com"},
-                    {"contact_name": "Hooked 2", "tags": [tag]}]
-            run_import(client, pipeline_id, rows, dry_run=True)
-            job = run_import(client, pipeline_id, rows)
-            run_import(client, pipeline_id, rows[1:2], duplicate_policy="update")
-            created = {result["lead_id"] for result in job["results"] if result["outcome"] == "created"}
-            deadline = time.monotonic() + 10
-            while len(receiver.bodies) < 3:
-                assert time.monotonic() < deadline, receiver.bodies
-                time.sleep(0.02)
-            time.sleep(0.3)  # room for any extra, wrong delivery to arrive
-        finally:
-            client.delete(f"/webhooks/{webhook.json()['id']}")
-            receiver.server.shutdown()
+    with subscribed(live, "/hooks/imports", ["lead.created"]) as receiver, live.client() as client:
+        existing = client.post("/leads", json={"contact_name": "Known", "pipeline_id": pipeline_id, "email": f"known.{tag}@example.com"}).json()
+        rows = [{"contact_name": "Hooked 1", "tags": [tag]}, {"contact_name": "Known", "email": f"known.{tag}@example.com"},
+                {"contact_name": "Hooked 2", "tags": [tag]}]
+        run_import(client, pipeline_id, rows, dry_run=True)
+        job = run_import(client, pipeline_id, rows)
+        run_import(client, pipeline_id, rows[1:2], duplicate_policy="update")
+        created = {result["lead_id"] for result in job["results"] if result["outcome"] == "created"}
+        receiver.wait_for(3)
+        time.sleep(0.3)  # room for any extra, wrong delivery to arrive
     for event in receiver.bodies:
-        errors = [e.message for e in VALIDATOR.for_pointer("#/components/schemas/LeadCreatedEvent").iter_errors(event)]
-        assert not errors, errors
+        valid("LeadCreatedEvent", event)
     assert len(created) == 2
     assert sorted(event["data"]["lead"]["id"] for event in receiver.bodies) == sorted([existing["id"], *created])
 

@@ -5,29 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from apollospace_refserver.seed import DEFAULT_STAGES
-from apollospace_spec import bundled_spec
-from apollospace_spec.validation import SchemaValidator
 
 from .conftest import LiveServer
-
-VALIDATOR = SchemaValidator(bundled_spec())
-
-
-def conforms(response: httpx.Response, schema: str, status: int) -> Any:
-    """The response's JSON body, after checking its status and that it matches `schema` exactly."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    errors = [error.message for error in VALIDATOR.for_pointer(f"#/components/schemas/{schema}").iter_errors(body)]
-    assert not errors, errors
-    return body
-
-
-def error_code(response: httpx.Response, status: int) -> str:
-    return str(conforms(response, "Error", status)["error"]["code"])
+from .helpers import conforms, error_code
 
 
 def new_pipeline(live: LiveServer, name: str = "Partner channel", stages: list[str] | None = None) -> dict[str, Any]:

@@ -12,65 +12,33 @@ from typing import Any
 import httpx
 import pytest
 
-from apollospace_spec import bundled_spec
-from apollospace_spec.validation import SchemaValidator, describe
-
 from .conftest import FAST, LiveServer, start_server
+from .helpers import (
+    TERMINAL,
+    agent_id,
+    balance,
+    conforms,
+    error_code,
+    ledger,
+    wait_billed,
+    wait_terminal,
+)
 
-SPEC = SchemaValidator(bundled_spec())
-TERMINAL = {"succeeded", "failed", "canceled", "blocked"}
 MINUS_3 = timezone(-timedelta(hours=3))
 
 
-def valid(schema: str, body: Any) -> Any:
-    errors = [describe(e) for e in SPEC.for_pointer(f"#/components/schemas/{schema}").iter_errors(body)]
-    assert not errors, f"not a valid {schema}: {errors}"
-    return body
-
-
-def ok(response: httpx.Response, status: int, schema: str) -> Any:
-    assert response.status_code == status, response.text
-    return valid(schema, response.json())
-
-
-def refused(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert valid("Error", response.json())["error"]["code"] == code
-
-
-def agent_id(client: httpx.Client, name: str) -> str:
-    return str(next(a["id"] for a in ok(client.get("/agents"), 200, "AgentPage")["items"] if a["name"] == name))
-
-
 def invoke(client: httpx.Client, agent: str, prompt: str, **extra: Any) -> dict[str, Any]:
-    run = ok(client.post(f"/agents/{agent}/runs", json={"input": {"prompt": prompt}, **extra}), 201, "Run")
+    run = conforms(client.post(f"/agents/{agent}/runs", json={"input": {"prompt": prompt}, **extra}), "Run", 201)
     return dict(run)
 
 
-def wait_terminal(client: httpx.Client, run_id: str, timeout: float = 15) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = ok(client.get(f"/runs/{run_id}"), 200, "Run")
-        if run["status"] in TERMINAL:
-            return dict(run)
-        assert time.monotonic() < deadline, f"run still {run['status']}"
-        time.sleep(0.02)
-
-
 def total(client: httpx.Client) -> int:
-    return int(ok(client.get("/stars/balance"), 200, "StarsBalance")["total"])
+    return int(balance(client)["total"])
 
 
 def run_lines(client: httpx.Client, run: dict[str, Any]) -> list[dict[str, Any]]:
     """The ledger lines of one run, oldest first."""
-    lines: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"agent_id": run["agent_id"], "limit": 200}
-    while True:
-        page = ok(client.get("/stars/transactions", params=params), 200, "StarsTransactionPage")
-        lines += [line for line in page["items"] if line["run_id"] == run["id"]]
-        if page["next_cursor"] is None:
-            return lines[::-1]
-        params["cursor"] = page["next_cursor"]
+    return [line for line in ledger(client, agent_id=run["agent_id"]) if line["run_id"] == run["id"]][::-1]
 
 
 def assert_accounts(client: httpx.Client, run: dict[str, Any], steps: list[dict[str, Any]]) -> None:
@@ -98,7 +66,7 @@ def test_run_moves_from_queued_through_running_to_succeeded_and_stays(live: Live
         assert run["metadata"] == {"ticket": "HUB-1"}
         seen = ["queued"]
         while seen[-1] not in TERMINAL:
-            status = ok(client.get(f"/runs/{run['id']}"), 200, "Run")["status"]
+            status = conforms(client.get(f"/runs/{run['id']}"), "Run", 200)["status"]
             if status != seen[-1]:
                 seen.append(status)
             time.sleep(0.005)
@@ -107,7 +75,7 @@ def test_run_moves_from_queued_through_running_to_succeeded_and_stays(live: Live
         assert final["output"]["text"] and final["blocked_by"] is None and final["stars_cost"] > 0
         assert final["created_at"] <= final["started_at"] <= final["finished_at"]
         time.sleep(0.1)
-        assert ok(client.get(f"/runs/{run['id']}"), 200, "Run") == final
+        assert conforms(client.get(f"/runs/{run['id']}"), "Run", 200) == final
 
 
 def test_trace_is_ordered_and_its_costs_match_the_run_the_ledger_and_the_balance(live: LiveServer) -> None:
@@ -115,7 +83,7 @@ def test_trace_is_ordered_and_its_costs_match_the_run_the_ledger_and_the_balance
     with live.client() as client:
         before = total(client)
         run = wait_terminal(client, invoke(client, agent_id(client, "Athena"), "Plan tomorrow's prospecting for the logistics segment.")["id"])
-        trace = ok(client.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")
+        trace = conforms(client.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)
         steps = trace["steps"]
         assert trace["run_id"] == run["id"] and run["status"] == "succeeded"
         assert [step["index"] for step in steps] == list(range(len(steps)))
@@ -139,7 +107,7 @@ def test_the_same_input_gives_the_same_steps_and_costs(live: LiveServer) -> None
         scout = agent_id(client, "Scout")
         runs = [wait_terminal(client, invoke(client, scout, "Enrich every lead of Vela Logística.")["id"]) for _ in range(2)]
         shapes = [
-            [(s["type"], s["name"], s["input"], s["stars_cost"]) for s in ok(client.get(f"/runs/{r['id']}/trace"), 200, "RunTrace")["steps"]]
+            [(s["type"], s["name"], s["input"], s["stars_cost"]) for s in conforms(client.get(f"/runs/{r['id']}/trace"), "RunTrace", 200)["steps"]]
             for r in runs
         ]
         assert shapes[0] == shapes[1] and runs[0]["stars_cost"] == runs[1]["stars_cost"]
@@ -152,21 +120,21 @@ def test_list_runs_newest_first_with_filters_and_cursor(live: LiveServer) -> Non
         created = [invoke(client, marcus, f"Draft follow-up #{n} for Proposal sent.") for n in range(3)]
         for run in created:
             wait_terminal(client, run["id"])
-        first = ok(client.get("/runs", params={"agent_id": marcus, "limit": 2}), 200, "RunPage")
+        first = conforms(client.get("/runs", params={"agent_id": marcus, "limit": 2}), "RunPage", 200)
         assert len(first["items"]) == 2 and first["next_cursor"]
-        rest = ok(client.get("/runs", params={"agent_id": marcus, "limit": 2, "cursor": first["next_cursor"]}), 200, "RunPage")
+        rest = conforms(client.get("/runs", params={"agent_id": marcus, "limit": 2, "cursor": first["next_cursor"]}), "RunPage", 200)
         walked = first["items"] + rest["items"]
         assert [r["id"] for r in walked[:3]] == [r["id"] for r in reversed(created)]
         assert all(r["agent_id"] == marcus for r in walked)
         keys = [(r["created_at"], r["id"]) for r in walked]
         assert keys == sorted(keys, reverse=True)
-        succeeded = ok(client.get("/runs", params={"status": "succeeded", "limit": 200}), 200, "RunPage")["items"]
+        succeeded = conforms(client.get("/runs", params={"status": "succeeded", "limit": 200}), "RunPage", 200)["items"]
         assert succeeded and all(r["status"] == "succeeded" for r in succeeded)
-        assert ok(client.get("/runs", params={"status": "canceled"}), 200, "RunPage")["items"] == []
+        assert conforms(client.get("/runs", params={"status": "canceled"}), "RunPage", 200)["items"] == []
         cut = datetime.fromisoformat(created[1]["created_at"].replace("Z", "+00:00")).astimezone(MINUS_3)
-        after = ok(client.get("/runs", params={"agent_id": marcus, "created_after": cut.isoformat()}), 200, "RunPage")["items"]
+        after = conforms(client.get("/runs", params={"agent_id": marcus, "created_after": cut.isoformat()}), "RunPage", 200)["items"]
         assert [r["id"] for r in after] == [created[2]["id"], created[1]["id"]]
-        refused(client.get("/runs", params={"agent_id": marcus, "cursor": first["next_cursor"], "status": "succeeded"}), 400, "invalid_cursor")
+        assert error_code(client.get("/runs", params={"agent_id": marcus, "cursor": first["next_cursor"], "status": "succeeded"}), 400) == "invalid_cursor"
 
 
 def test_cancel_a_queued_run_before_it_starts(slow: LiveServer) -> None:
@@ -174,14 +142,14 @@ def test_cancel_a_queued_run_before_it_starts(slow: LiveServer) -> None:
     with slow.client() as client:
         before = total(client)
         run = invoke(client, agent_id(client, "Scout"), "Research Vela Logística.")
-        canceled = ok(client.post(f"/runs/{run['id']}/cancel"), 200, "Run")
+        canceled = conforms(client.post(f"/runs/{run['id']}/cancel"), "Run", 200)
         assert (canceled["status"], canceled["started_at"], canceled["stars_cost"]) == ("canceled", None, 0)
         assert canceled["finished_at"] is not None and canceled["output"] is None
         time.sleep(1.0)
-        assert ok(client.get(f"/runs/{run['id']}"), 200, "Run") == canceled
-        assert ok(client.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"] == []
+        assert conforms(client.get(f"/runs/{run['id']}"), "Run", 200) == canceled
+        assert conforms(client.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)["steps"] == []
         assert total(client) == before
-        refused(client.post(f"/runs/{run['id']}/cancel"), 409, "run_not_cancelable")
+        assert error_code(client.post(f"/runs/{run['id']}/cancel"), 409) == "run_not_cancelable"
 
 
 def test_cancel_a_running_run_stops_it_and_keeps_only_finished_steps_debited(slow: LiveServer) -> None:
@@ -189,29 +157,26 @@ def test_cancel_a_running_run_stops_it_and_keeps_only_finished_steps_debited(slo
     with slow.client("arthur") as client:
         before = total(client)
         run = invoke(client, agent_id(client, "Athena"), "Delegate the research of ten logistics leads.")
-        deadline = time.monotonic() + 10
-        while not any(s["stars_cost"] for s in ok(client.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"]):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        canceled = ok(client.post(f"/runs/{run['id']}/cancel"), 200, "Run")
+        wait_billed(client, run["id"])
+        canceled = conforms(client.post(f"/runs/{run['id']}/cancel"), "Run", 200)
         assert canceled["status"] == "canceled" and canceled["started_at"] and canceled["finished_at"]
         assert canceled["stars_cost"] > 0 and canceled["output"] is None
-        steps = ok(client.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"]
+        steps = conforms(client.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)["steps"]
         time.sleep(1.0)
-        assert ok(client.get(f"/runs/{run['id']}"), 200, "Run") == canceled
-        assert ok(client.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"] == steps
+        assert conforms(client.get(f"/runs/{run['id']}"), "Run", 200) == canceled
+        assert conforms(client.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)["steps"] == steps
         assert steps[-1]["type"] != "message"  # it did not finish
         assert_accounts(client, canceled, steps)
         assert before - total(client) == canceled["stars_cost"]
-        refused(client.post(f"/runs/{run['id']}/cancel"), 409, "run_not_cancelable")
+        assert error_code(client.post(f"/runs/{run['id']}/cancel"), 409) == "run_not_cancelable"
 
 
 def test_a_finished_run_is_not_cancelable(live: LiveServer) -> None:
     """Canceling a succeeded run is a 409 run_not_cancelable and changes nothing."""
     with live.client() as client:
         run = wait_terminal(client, invoke(client, agent_id(client, "Scout"), "Check Vela Logística's website.")["id"])
-        refused(client.post(f"/runs/{run['id']}/cancel"), 409, "run_not_cancelable")
-        assert ok(client.get(f"/runs/{run['id']}"), 200, "Run") == run
+        assert error_code(client.post(f"/runs/{run['id']}/cancel"), 409) == "run_not_cancelable"
+        assert conforms(client.get(f"/runs/{run['id']}"), "Run", 200) == run
 
 
 def test_runs_of_another_organization_are_404_and_not_listed(live: LiveServer) -> None:
@@ -219,9 +184,9 @@ def test_runs_of_another_organization_are_404_and_not_listed(live: LiveServer) -
     with live.client() as acme, live.client("bruno", "globex") as globex:
         run = invoke(acme, agent_id(acme, "Scout"), "Research a lead for Acme only.")
         for response in (globex.get(f"/runs/{run['id']}"), globex.get(f"/runs/{run['id']}/trace"), globex.post(f"/runs/{run['id']}/cancel")):
-            refused(response, 404, "run_not_found")
-        refused(acme.get(f"/runs/{uuid.uuid4()}"), 404, "run_not_found")
-        listed = ok(globex.get("/runs", params={"limit": 200}), 200, "RunPage")["items"]
+            assert error_code(response, 404) == "run_not_found"
+        assert error_code(acme.get(f"/runs/{uuid.uuid4()}"), 404) == "run_not_found"
+        listed = conforms(globex.get("/runs", params={"limit": 200}), "RunPage", 200)["items"]
         assert run["id"] not in {r["id"] for r in listed}
         wait_terminal(acme, run["id"])
 
@@ -230,21 +195,21 @@ def test_viewers_read_runs_but_cannot_cancel(live: LiveServer) -> None:
     """A viewer may list and read runs and traces but gets 403 insufficient_role on cancel."""
     with live.client() as owner, live.client("victor") as viewer:
         run = invoke(owner, agent_id(owner, "Scout"), "Research one more logistics lead.")
-        ok(viewer.get(f"/runs/{run['id']}"), 200, "Run")
-        ok(viewer.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")
-        ok(viewer.get("/runs"), 200, "RunPage")
-        refused(viewer.post(f"/runs/{run['id']}/cancel"), 403, "insufficient_role")
+        conforms(viewer.get(f"/runs/{run['id']}"), "Run", 200)
+        conforms(viewer.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)
+        conforms(viewer.get("/runs"), "RunPage", 200)
+        assert error_code(viewer.post(f"/runs/{run['id']}/cancel"), 403) == "insufficient_role"
         wait_terminal(owner, run["id"])
 
 
 def test_list_runs_rejects_a_forged_cursor(live: LiveServer) -> None:
     """A cursor the server did not issue is a 400 invalid_cursor."""
     with live.client() as client:
-        refused(client.get("/runs", params={"cursor": "eyJzIjoieCIsInAiOltdfQ.forged"}), 400, "invalid_cursor")
+        assert error_code(client.get("/runs", params={"cursor": "eyJzIjoieCIsInAiOltdfQ.forged"}), 400) == "invalid_cursor"
 
 
 def test_created_after_accepts_any_offset(live: LiveServer) -> None:
     """created_after with a -03:00 offset is the same instant as in UTC."""
     with live.client() as client:
         future = (datetime.now(UTC) + timedelta(hours=1)).astimezone(MINUS_3).isoformat()
-        assert ok(client.get("/runs", params={"created_after": future}), 200, "RunPage")["items"] == []
+        assert conforms(client.get("/runs", params={"created_after": future}), "RunPage", 200)["items"] == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -14,14 +13,22 @@ import pytest
 
 from apollospace_refserver import stars_ledger
 from apollospace_refserver.seed import ORGANIZATIONS, user_by_key
-from apollospace_spec import bundled_spec
-from apollospace_spec.validation import SchemaValidator, describe
 
 from .conftest import FAST, LiveServer, start_server
+from .helpers import (
+    NO_CAPS,
+    agent_id,
+    all_runs,
+    balance,
+    conforms,
+    error_code,
+    ledger,
+    put_caps,
+    settle,
+    wait_billed,
+    wait_terminal,
+)
 
-SPEC = SchemaValidator(bundled_spec())
-TERMINAL = {"succeeded", "failed", "canceled", "blocked"}
-NO_CAPS: dict[str, Any] = {"organization_monthly": None, "agent_daily_default": 5000, "agents": [], "user_agent_monthly": []}
 CAP_CODES = {
     "wallet": "stars_insufficient_balance",
     "organization_monthly_cap": "stars_cap_organization_monthly",
@@ -30,72 +37,12 @@ CAP_CODES = {
 }
 
 
-def valid(schema: str, body: Any) -> Any:
-    errors = [describe(e) for e in SPEC.for_pointer(f"#/components/schemas/{schema}").iter_errors(body)]
-    assert not errors, f"not a valid {schema}: {errors}"
-    return body
-
-
-def ok(response: httpx.Response, status: int, schema: str) -> Any:
-    assert response.status_code == status, response.text
-    return valid(schema, response.json())
-
-
-def refused(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert valid("Error", response.json())["error"]["code"] == code
-
-
-def agent_id(client: httpx.Client, name: str) -> str:
-    return str(next(a["id"] for a in ok(client.get("/agents"), 200, "AgentPage")["items"] if a["name"] == name))
-
-
-def balance(client: httpx.Client) -> dict[str, Any]:
-    return dict(ok(client.get("/stars/balance"), 200, "StarsBalance"))
-
-
 def invoke(client: httpx.Client, agent: str, prompt: str) -> httpx.Response:
     return client.post(f"/agents/{agent}/runs", json={"input": {"prompt": prompt}})
 
 
-def wait_terminal(client: httpx.Client, run_id: str, timeout: float = 15) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = ok(client.get(f"/runs/{run_id}"), 200, "Run")
-        if run["status"] in TERMINAL:
-            return dict(run)
-        assert time.monotonic() < deadline, f"run still {run['status']}"
-        time.sleep(0.02)
-
-
 def run_to_end(client: httpx.Client, agent: str, prompt: str) -> dict[str, Any]:
-    return wait_terminal(client, ok(invoke(client, agent, prompt), 201, "Run")["id"])
-
-
-def all_runs(client: httpx.Client) -> list[dict[str, Any]]:
-    return list(ok(client.get("/runs", params={"limit": 200}), 200, "RunPage")["items"])
-
-
-def settle(client: httpx.Client) -> None:
-    """Wait until no run of the organization is live, so the balance holds still."""
-    for run in all_runs(client):
-        wait_terminal(client, run["id"])
-
-
-def ledger(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
-    """Every ledger line matching `params`, newest first, walking all pages."""
-    lines: list[dict[str, Any]] = []
-    query = {"limit": 200, **params}
-    while True:
-        page = ok(client.get("/stars/transactions", params=query), 200, "StarsTransactionPage")
-        lines += page["items"]
-        if page["next_cursor"] is None:
-            return lines
-        query["cursor"] = page["next_cursor"]
-
-
-def put_caps(client: httpx.Client, **caps: Any) -> dict[str, Any]:
-    return dict(ok(client.put("/stars/caps", json={**NO_CAPS, **caps}), 200, "StarsCaps"))
+    return wait_terminal(client, conforms(invoke(client, agent, prompt), "Run", 201)["id"])
 
 
 def spend_outside_the_api(live: LiveServer, org_key: str, amount: int) -> None:
@@ -130,7 +77,7 @@ def test_balance_shows_compartments_to_owners_and_admins_only_the_total_to_membe
         assert period_start == datetime.now(UTC).date().replace(day=1)
         assert period_end >= period_start and (period_end + timedelta(days=1)).day == 1  # the last day, inclusive
         assert balance(member) == {**full, "monthly": None, "package": None}
-        refused(viewer.get("/stars/balance"), 403, "insufficient_role")
+        assert error_code(viewer.get("/stars/balance"), 403) == "insufficient_role"
         with live.client("bea", "globex") as globex_member:
             assert balance(globex_member)["total"] == 70_000
 
@@ -167,7 +114,7 @@ def test_ledger_filters_pages_and_visibility(live: LiveServer) -> None:
         everything = ledger(client)
         one_by_one, cursor = [], None
         while True:
-            page = ok(client.get("/stars/transactions", params={"limit": 1, **({"cursor": cursor} if cursor else {})}), 200, "StarsTransactionPage")
+            page = conforms(client.get("/stars/transactions", params={"limit": 1, **({"cursor": cursor} if cursor else {})}), "StarsTransactionPage", 200)
             one_by_one += page["items"]
             cursor = page["next_cursor"]
             if cursor is None:
@@ -181,8 +128,8 @@ def test_ledger_filters_pages_and_visibility(live: LiveServer) -> None:
         assert ledger(client, created_before=seed_time) == []
         minus_3 = datetime.fromisoformat(seed_time.replace("Z", "+00:00")).astimezone(timezone(-timedelta(hours=3)))
         assert len(ledger(client, created_after=minus_3.isoformat())) == len(everything)  # the same instant, inclusive
-        refused(member.get("/stars/transactions"), 403, "insufficient_role")
-        refused(viewer.get("/stars/transactions"), 403, "insufficient_role")
+        assert error_code(member.get("/stars/transactions"), 403) == "insufficient_role"
+        assert error_code(viewer.get("/stars/transactions"), 403) == "insufficient_role"
 
 
 def test_debits_draw_from_monthly_first_then_from_package(fresh: Callable[..., LiveServer]) -> None:
@@ -193,7 +140,7 @@ def test_debits_draw_from_monthly_first_then_from_package(fresh: Callable[..., L
         assert {k: balance(client)[k] for k in ("monthly", "package")} == {"monthly": 1, "package": 20_000}
         run = run_to_end(client, agent_id(client, "Scout"), "Enrich Vela Logística with its fleet size.")
         lines = [line for line in ledger(client, type="debit") if line["run_id"] == run["id"]][::-1]
-        first_cost = ok(client.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"][1]["stars_cost"]
+        first_cost = conforms(client.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)["steps"][1]["stars_cost"]
         assert (lines[0]["compartment"], lines[0]["amount"]) == ("monthly", -1)
         assert (lines[1]["compartment"], lines[1]["amount"]) == ("package", -(first_cost - 1))
         assert lines[0]["created_at"] < lines[1]["created_at"]
@@ -221,7 +168,7 @@ def test_each_check_blocks_an_invocation_with_its_own_code_creating_no_run(live:
         try:
             for cap, caps in cases.items():
                 put_caps(admin, **caps)
-                refused(invoke(owner, scout, f"Blocked by {cap}."), 409, CAP_CODES[cap])
+                assert error_code(invoke(owner, scout, f"Blocked by {cap}."), 409) == CAP_CODES[cap]
             assert len(all_runs(owner)) == runs and balance(owner) == before
             run_to_end(admin, scout, "Arthur has no cap of his own on Scout.")  # the user cap is per user
         finally:
@@ -241,7 +188,7 @@ def test_when_two_caps_would_fire_the_earlier_in_the_order_names_itself(live: Li
                 ({**agent_zero, **user_zero}, "stars_cap_agent_daily"),
             ):
                 put_caps(owner, **caps)
-                refused(invoke(owner, scout, "Two caps at once."), 409, code)
+                assert error_code(invoke(owner, scout, "Two caps at once."), 409) == code
         finally:
             put_caps(owner)
 
@@ -252,12 +199,12 @@ def test_an_empty_wallet_comes_before_every_cap(fresh: Callable[..., LiveServer]
     with live.client() as owner:
         scout, olivia = agent_id(owner, "Scout"), user_by_key("olivia").id
         spend_outside_the_api(live, "acme", 69_998)  # 2 Stars left: less than any step costs
-        refused(invoke(owner, scout, "Not enough Stars for a step."), 409, "stars_insufficient_balance")
+        assert error_code(invoke(owner, scout, "Not enough Stars for a step."), 409) == "stars_insufficient_balance"
         spend_outside_the_api(live, "acme", 2)
         assert balance(owner)["total"] == 0
         put_caps(owner, organization_monthly=0, agents=[{"agent_id": scout, "daily": 0}],
                  user_agent_monthly=[{"user_id": olivia, "agent_id": scout, "monthly": 0}])
-        refused(invoke(owner, scout, "Everything fires."), 409, "stars_insufficient_balance")
+        assert error_code(invoke(owner, scout, "Everything fires."), 409) == "stars_insufficient_balance"
         assert all_runs(owner) == []
 
 
@@ -266,7 +213,7 @@ def test_a_cap_reached_during_a_run_blocks_it_at_the_next_budget_check(live: Liv
     with live.client() as owner:
         athena = agent_id(owner, "Athena")
         prompt = "Plan the week for the logistics team."
-        costs = [s["stars_cost"] for s in ok(owner.get(f"/runs/{run_to_end(owner, athena, prompt)['id']}/trace"), 200, "RunTrace")["steps"] if s["stars_cost"]]
+        costs = [s["stars_cost"] for s in conforms(owner.get(f"/runs/{run_to_end(owner, athena, prompt)['id']}/trace"), "RunTrace", 200)["steps"] if s["stars_cost"]]
         settle(owner)
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
         spent_today = -sum(x["amount"] for x in ledger(owner, type="debit", agent_id=athena, created_after=midnight))
@@ -274,14 +221,14 @@ def test_a_cap_reached_during_a_run_blocks_it_at_the_next_budget_check(live: Liv
             put_caps(owner, agents=[{"agent_id": athena, "daily": spent_today + costs[0]}])
             run = run_to_end(owner, athena, prompt)
             assert (run["status"], run["blocked_by"], run["stars_cost"], run["output"]) == ("blocked", "agent_daily_cap", costs[0], None)
-            steps = ok(owner.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"]
+            steps = conforms(owner.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)["steps"]
             assert [s["type"] for s in steps] == ["budget_check", steps[1]["type"], "budget_check"]
             assert steps[-1]["status"] == "blocked" and steps[-1]["stars_cost"] == 0
             assert steps[-1]["output"] == {"allowed": False, "blocked_by": "agent_daily_cap"}
             assert steps[-1]["input"] == {"estimated_stars": costs[1]}
             lines = [x for x in ledger(owner, type="debit", agent_id=athena) if x["run_id"] == run["id"]]
             assert -sum(x["amount"] for x in lines) == costs[0]
-            refused(invoke(owner, athena, prompt), 409, "stars_cap_agent_daily")
+            assert error_code(invoke(owner, athena, prompt), 409) == "stars_cap_agent_daily"
         finally:
             put_caps(owner)
 
@@ -290,15 +237,12 @@ def test_new_caps_apply_to_runs_already_live(fresh: Callable[..., LiveServer]) -
     """Caps changed while a run is live apply at its next budget check: the run ends blocked by the organization's monthly cap."""
     live = fresh(run_step_seconds=0.25)
     with live.client() as owner:
-        run = ok(invoke(owner, agent_id(owner, "Athena"), "Delegate ten research tasks."), 201, "Run")
-        deadline = time.monotonic() + 10
-        while not any(s["stars_cost"] for s in ok(owner.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"]):
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        run = conforms(invoke(owner, agent_id(owner, "Athena"), "Delegate ten research tasks."), "Run", 201)
+        wait_billed(owner, run["id"])
         put_caps(owner, organization_monthly=0)
         final = wait_terminal(owner, run["id"])
         assert (final["status"], final["blocked_by"]) == ("blocked", "organization_monthly_cap")
-        steps = ok(owner.get(f"/runs/{run['id']}/trace"), 200, "RunTrace")["steps"]
+        steps = conforms(owner.get(f"/runs/{run['id']}/trace"), "RunTrace", 200)["steps"]
         assert steps[-1]["type"] == "budget_check" and steps[-1]["status"] == "blocked"
         assert sum(s["stars_cost"] for s in steps) == final["stars_cost"] == 70_000 - balance(owner)["total"]
 
@@ -307,18 +251,18 @@ def test_caps_are_read_and_replaced_by_owners_and_admins_with_validation(live: L
     """getStarsCaps/updateStarsCaps: fixed check order, whole replacement, 404/400 for foreign agents and non-members, 403 for others."""
     with live.client("arthur") as admin, live.client("mia") as member, live.client("victor") as viewer, live.client("bruno", "globex") as globex:
         scout, foreign = agent_id(admin, "Scout"), agent_id(globex, "Scout")
-        initial = ok(admin.get("/stars/caps"), 200, "StarsCaps")
+        initial = conforms(admin.get("/stars/caps"), "StarsCaps", 200)
         assert initial["check_order"] == ["wallet", "organization_monthly_cap", "agent_daily_cap", "user_agent_monthly_cap"]
         mia = user_by_key("mia").id
         wanted = {"organization_monthly": 20_000, "agent_daily_default": 500, "agents": [{"agent_id": scout.upper(), "daily": 800}],
                   "user_agent_monthly": [{"user_id": mia, "agent_id": scout, "monthly": 2000}]}
         try:
-            updated = ok(admin.put("/stars/caps", json=wanted), 200, "StarsCaps")
+            updated = conforms(admin.put("/stars/caps", json=wanted), "StarsCaps", 200)
             assert updated["agents"] == [{"agent_id": scout, "daily": 800}] and updated["updated_at"] > initial["updated_at"]
             assert {k: updated[k] for k in ("organization_monthly", "agent_daily_default", "user_agent_monthly")} == {
                 k: wanted[k] for k in ("organization_monthly", "agent_daily_default", "user_agent_monthly")
             }
-            assert ok(admin.get("/stars/caps"), 200, "StarsCaps") == updated
+            assert conforms(admin.get("/stars/caps"), "StarsCaps", 200) == updated
             dup_agent = {**wanted, "agents": [{"agent_id": scout, "daily": 1}, {"agent_id": scout, "daily": 2}]}
             dup_pair = {**wanted, "user_agent_monthly": wanted["user_agent_monthly"] * 2}
             for body, status, code in (
@@ -330,12 +274,12 @@ def test_caps_are_read_and_replaced_by_owners_and_admins_with_validation(live: L
                 ({**wanted, "agents": [{"agent_id": str(uuid.uuid4()), "daily": 1}]}, 404, "agent_not_found"),
                 ({**wanted, "user_agent_monthly": [{"user_id": user_by_key("bruno").id, "agent_id": scout, "monthly": 1}]}, 400, "user_not_member"),
             ):
-                refused(admin.put("/stars/caps", json=body), status, code)
-            assert ok(admin.get("/stars/caps"), 200, "StarsCaps") == updated
+                assert error_code(admin.put("/stars/caps", json=body), status) == code
+            assert conforms(admin.get("/stars/caps"), "StarsCaps", 200) == updated
             for client in (member, viewer):
-                refused(client.get("/stars/caps"), 403, "insufficient_role")
-                refused(client.put("/stars/caps", json=NO_CAPS), 403, "insufficient_role")
-            assert ok(globex.get("/stars/caps"), 200, "StarsCaps")["organization_monthly"] is None
+                assert error_code(client.get("/stars/caps"), 403) == "insufficient_role"
+                assert error_code(client.put("/stars/caps", json=NO_CAPS), 403) == "insufficient_role"
+            assert conforms(globex.get("/stars/caps"), "StarsCaps", 200)["organization_monthly"] is None
         finally:
             put_caps(admin)
 
