@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from apollospace_conformance import runtime
-from apollospace_conformance.checks import violation
+from apollospace_conformance.checks import RESPONSE_CHECKS, ResponseContext, violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead
 from apollospace_conformance.session import KitSession
-from apollospace_spec.model import Operation
+from apollospace_spec.model import Operation, resolve, walk
 
 _run = runtime.active()
 if _run is None:
@@ -189,3 +189,36 @@ def test_query_offset_boundary(kit: KitSession, api: KitClient) -> None:
         if (lead["id"] in [item.get("id") for item in found]) != listed:
             raise violation(REQUIREMENT, f"the lead created at {lead['created_at']} {'listed' if listed else 'not listed'} with {parameter}={value}",
                             f"{'not listed' if listed else 'listed'} ({len(found)} items)", exchange)
+
+
+def _returns_dates(kit: KitSession, operation: Operation) -> bool:
+    """The operation's 200 body reaches the spec's Date schema, following every $ref (read from the spec)."""
+    seen: set[str] = set()
+    pending: list[Any] = [operation.responses.get("200", {})]
+    while pending:
+        for _, node in walk(pending.pop()):
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+                seen.add(ref)
+                pending.append(resolve(kit.spec.document, {"$ref": ref}))
+    return "#/components/schemas/Date" in seen
+
+
+@pytest.mark.requirement("/req/dates/date-format")
+def test_calendar_dates_are_yyyy_mm_dd(kit: KitSession, api: KitClient) -> None:
+    """Requirement: /req/dates/date-format (every date without a time is YYYY-MM-DD).
+    Test purpose: the operations whose responses carry calendar dates send them as YYYY-MM-DD.
+    Test method: 1. find, in the spec, the GET operations without path ids whose 200 body holds a Date 2. call each
+    3. apply the kit's date check to the response.
+    """
+    candidates = [op for op in kit.spec.operations if op.method == "get" and "{" not in op.path and "200" in op.responses and _returns_dates(kit, op)]
+    if not candidates:
+        pytest.skip("no operation of the spec returns a calendar date")
+    for operation in sorted(candidates, key=lambda op: op.path):
+        exchange = api.get(operation.path)
+        if exchange.status != 200:
+            continue
+        RESPONSE_CHECKS["date_format"].function(ResponseContext(
+            spec=kit.spec, operation=operation, method="GET", url=exchange.url, status=exchange.status,
+            headers=exchange.response_headers, body=exchange.response_body, raw_body=exchange.raw_body, reproduction=exchange,
+        ))

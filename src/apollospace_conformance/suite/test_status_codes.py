@@ -1,7 +1,9 @@
 """Status codes: 201 for a creating POST, 204 for a DELETE, 400 for invalid input.
 
 /req/status-codes/documented-only is held passively to every response of the run
-(see test_observed); nothing here repeats it.
+(see test_observed); test_documented_status_on_one_lead makes sure the run
+includes a successful answer of every operation on one lead, whatever classes
+it claims.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from apollospace_conformance.checks import violation
+from apollospace_conformance.checks import RESPONSE_CHECKS, ResponseContext, violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead, first_pipeline_id, lead_body, walk
 from apollospace_conformance.session import KitSession
 from apollospace_conformance.suite._requests import (
     LEAD_COLLECTION,
+    METHOD_ORDER,
     Violations,
     build,
     expect_error,
@@ -113,6 +116,40 @@ def test_delete_204(kit: KitSession, api: KitClient) -> None:
     if exchange.status != 204 or exchange.raw_body:
         raise violation("/req/status-codes/delete-204", f"204 with no body for {label(delete_op)} of an existing lead",
                         f"{exchange.status} with {len(exchange.raw_body)} body bytes: {exchange.describe()[:300]}", exchange)
+
+
+def _same_value_update(kit: KitSession, operation: Operation, resource: dict[str, Any]) -> dict[str, Any] | None:
+    """For an update, a body that re-sends one of the resource's own free-text values: valid, so it succeeds."""
+    schema = request_schema(kit, operation)
+    if operation.method not in ("patch", "put") or not schema:
+        return None
+    for name in sorted(schema.get("properties") or {}):
+        if isinstance(resource.get(name), str) and not name.endswith("_id"):
+            return {name: resource[name]}
+    return None
+
+
+@pytest.mark.requirement("/req/status-codes/documented-only")
+def test_documented_status_on_one_lead(kit: KitSession, api: KitClient) -> None:
+    """Requirement: /req/status-codes/documented-only (every status sent is in the conventions table and documented for the operation).
+    Test purpose: the successful answers of every operation on one lead use documented statuses, even in a run whose other
+    classes send no successful read or update (the passive check only sees what the run sends).
+    Test method: 1. create a lead as tenant A 2. send every operation the spec has on one lead, the delete last, with its id
+    (an update re-sends one of the lead's own free-text values; other bodies are the documented examples) 3. expect each status
+    to be in the conventions table and documented for the operation (the 2xx of a create or a delete are created-201's and delete-204's).
+    """
+    name, nested = nested_operations(kit, LEAD_COLLECTION)
+    lead = create_lead(kit, api)
+    found = Violations()
+    for operation in sorted(nested, key=lambda op: (op.method == "delete", METHOD_ORDER.get(op.method, 9), op.path)):
+        with found.collect():
+            exchange = build(kit, operation, {name: str(lead["id"])}, body=_same_value_update(kit, operation, lead) or ...).send(api)
+            _remember(kit, api, exchange)
+            ctx = ResponseContext(spec=kit.spec, operation=operation, method=exchange.method, url=exchange.url, status=exchange.status,
+                                  headers=exchange.response_headers, body=exchange.response_body, raw_body=exchange.raw_body,
+                                  reproduction=exchange)
+            RESPONSE_CHECKS["documented_status"].function(ctx)
+    found.raise_any()
 
 
 def _types(schema: dict[str, Any]) -> set[str]:
