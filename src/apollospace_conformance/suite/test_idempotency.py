@@ -276,8 +276,10 @@ def test_concurrent_duplicate(kit: KitSession, api: KitClient) -> None:
                         "; ".join(sorted({f'{a.status} {error_code(a)}' for a in done})), done[0])
     for answer in created[1:]:
         if answer.response_body != created[0].response_body:
+            first, other = created[0].response_body, answer.response_body or {}
+            differing = sorted(k for k in set(first) | set(other) if first.get(k) != other.get(k))
             raise violation("/req/idempotency/concurrent-duplicate", "every 201 the first response (the same lead)",
-                            f"{created[0].response_body.get('id')} and {(answer.response_body or {}).get('id')}", answer)
+                            f"{first.get('id')} and {other.get('id')}, fields differ: {differing}", answer)
     for answer in done:
         if answer.status != 201 and (answer.status != 409 or error_code(answer) != "idempotency_request_in_progress" or not has_envelope(answer)):
             raise violation("/req/idempotency/concurrent-duplicate", "201 (the first response) or 409 idempotency_request_in_progress",

@@ -443,7 +443,8 @@ def test_rotation_signs_with_both_secrets_during_overlap(kit: KitSession, api: K
     Test method: 1. subscribe the receiver 2. rotate with overlap_seconds 3600: expect a new secret and
     previous_secret_expires_at about an hour ahead 3. send a test event: expect two v1 entries, one verifying with the
     new secret and the other with the old one 4. rotate again with overlap_seconds 0 and send a test event: one entry,
-    verifying with the newest secret only.
+    verifying with the newest secret only. A delivery none of whose entries verifies with any of the secrets is
+    signed wrongly, whatever the rotation does: that fails /req/webhooks/signature.
     """
     requirement = "/req/webhooks/rotation-overlap"
     with subscriptions(kit, api, receiver, requirement) as subs:
@@ -460,6 +461,7 @@ def test_rotation_signs_with_both_secrets_during_overlap(kit: KitSession, api: K
         delivery = _test_delivery(api, receiver, sub, requirement)
         entries = signature_entries(delivery.headers.get("webhook-signature", ""))
         by_new, by_old = matching_entries(new, delivery.headers, delivery.body), matching_entries(old, delivery.headers, delivery.body)
+        _signed_by_one_of(delivery, (old, new))
         if len(entries) != 2 or len(by_new) != 1 or len(by_old) != 1 or by_new == by_old:
             raise violation(requirement, "two v1 entries during the overlap, one by the new secret and one by the previous one",
                             f"{len(entries)} entr(ies); matching the new secret: {by_new}, the previous one: {by_old}; {delivery.describe()}", None)
@@ -469,8 +471,16 @@ def test_rotation_signs_with_both_secrets_during_overlap(kit: KitSession, api: K
             raise violation(requirement, "200 with a new secret", again.describe(), again)
         delivery = _test_delivery(api, receiver, sub, requirement)
         entries = signature_entries(delivery.headers.get("webhook-signature", ""))
+        _signed_by_one_of(delivery, (old, new, newest))
         if len(entries) != 1 or len(matching_entries(newest, delivery.headers, delivery.body)) != 1 or matching_entries(new, delivery.headers, delivery.body):
             raise violation(requirement, "after a rotation with overlap_seconds 0, one v1 entry, by the newest secret only", delivery.describe(), None)
+
+
+def _signed_by_one_of(delivery: ReceivedRequest, secrets: tuple[str, ...]) -> None:
+    """A delivery that verifies with none of the subscription's secrets, old or new, is signed wrongly: /req/webhooks/signature."""
+    if not any(matching_entries(secret, delivery.headers, delivery.body) for secret in secrets):
+        raise violation("/req/webhooks/signature", "a v1 entry that verifies with one of the subscription's secrets (current or previous)",
+                        f"none of the {len(signature_entries(delivery.headers.get('webhook-signature', '')))} entr(ies) does; {delivery.describe()}", None)
 
 
 def _test_delivery(api: KitClient, receiver: WebhookReceiver, sub: Subscription, requirement: str, event_type: str = "lead.created") -> ReceivedRequest:
@@ -491,7 +501,8 @@ def test_test_event_of_every_type(kit: KitSession, api: KitClient, receiver: Web
     Test method: 1. subscribe the receiver to the first event type only 2. for every type of the spec's EventType enum,
     send a test event: expect 201 with a pending delivery, test true, that event type 3. expect the delivery at the
     receiver with webhook-id = event_id = payload id, a signature that verifies, test true, and a payload valid against
-    that event's schema 4. find every test delivery in the subscription's log.
+    that event's schema 4. find every test delivery in the subscription's log. (How a delivery is signed is owned by
+    /req/webhooks/signature: a test event signed wrongly fails that requirement.)
     """
     requirement = "/req/webhooks/test-event"
     contracts = event_contracts(kit)
@@ -510,7 +521,7 @@ def test_test_event_of_every_type(kit: KitSession, api: KitClient, receiver: Web
             contract = contracts.get(event_type)
             if contract is None:
                 raise violation(requirement, f"{event_type} described in the spec's webhooks section", "no such event there", sent)
-            check_signed(contract, request, sub.secret, requirement, sent)
+            check_signed(contract, request, sub.secret, "/req/webhooks/signature", sent)
             payload = check_payload(contract, request, requirement, sent)
             if payload.get("test") is not True or payload.get("type") != event_type:
                 raise violation(requirement, f"a {event_type} payload with test: true", request.describe(), sent)

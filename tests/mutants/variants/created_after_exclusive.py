@@ -1,0 +1,23 @@
+"""Breaks /req/leads/filters: listLeads' created_after and updated_after are exclusive (`>`), so a lead stamped exactly at the bound is left out.
+
+`>` where `>=` was meant: a client paging by "everything since the newest
+created_at I have seen" looks fine, while one filtering from an exact
+timestamp silently loses the lead that carries it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apollospace_refserver.operations import leads
+
+_original = leads.time_filters
+
+
+def _time_filters(query: dict[str, Any], *args: Any, **kwargs: Any) -> tuple[list[str], list[Any]]:
+    where, values = _original(query, *args, **kwargs)
+    return [condition.replace(">=", ">") for condition in where], values
+
+
+def patch() -> None:
+    leads.time_filters = _time_filters
