@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.mutants.catalog import certify, expectations, failed_requirements, serving, variant_modules
+from tests.mutants.catalog import (
+    certify,
+    expectations,
+    failed_requirements,
+    serving,
+    variant_modules,
+)
 
 pytestmark = pytest.mark.mutants
 SEEDS = (1, 2, 3, 4, 5)

@@ -10,7 +10,14 @@ import random
 import pytest
 
 from apollospace_conformance import runtime
-from apollospace_conformance.fuzzing import FUZZ_REQUIREMENTS, build_schema, call_and_check, delete_created, restore_settings, snapshot_settings
+from apollospace_conformance.fuzzing import (
+    FUZZ_REQUIREMENTS,
+    build_schema,
+    call_and_check,
+    delete_created,
+    restore_settings,
+    snapshot_settings,
+)
 from apollospace_conformance.session import KitSession
 
 _run = runtime.active()

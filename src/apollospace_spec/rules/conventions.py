@@ -112,7 +112,7 @@ def _success_schema(ctx: LintContext, op: Operation) -> dict[str, Any] | None:
 def errors_use_shared_error(ctx: LintContext) -> Iterator[Violation]:
     for op in ctx.operations():
         for status, response in op.responses.items():
-            if not status[0] in "45":
+            if status[0] not in "45":
                 continue
             ref = _ref(response)
             if not ref or not ref.startswith("#/components/responses/"):
