@@ -11,6 +11,7 @@ reporting it against the requirement under test.
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 import re
 import uuid
@@ -273,6 +274,32 @@ def nested_operations(kit: KitSession, collection: str) -> tuple[str, list[Opera
 
 
 # --- expectations -------------------------------------------------------------------------
+
+
+def error_code(exchange: Exchange) -> str | None:
+    """The error envelope's code, when the response has one."""
+    error = error_of(exchange)
+    return error.get("code") if error is not None and isinstance(error.get("code"), str) else None
+
+
+def has_envelope(exchange: Exchange) -> bool:
+    """The body is exactly {error: {code, message, request_id}}, all non-empty strings."""
+    body, error = exchange.response_body, error_of(exchange)
+    return (isinstance(body, dict) and set(body) == {"error"} and error is not None
+            and all(isinstance(error.get(key), str) and error.get(key) for key in ("code", "message", "request_id")))
+
+
+def documented_body_example(kit: KitSession, operation: Operation) -> dict[str, Any] | None:
+    """A copy of the first documented example of the operation's JSON body (media type, then schema), or None."""
+    raw = operation.definition.get("requestBody")
+    if raw is None:
+        return None
+    media = (resolve(kit.spec.document, raw).get("content") or {}).get("application/json") or {}
+    if "example" in media:
+        return copy.deepcopy(media["example"])
+    schema = resolve(kit.spec.document, media.get("schema", {}))
+    examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
+    return copy.deepcopy(examples[0]) if examples else None
 
 
 def error_of(exchange: Exchange) -> dict[str, Any] | None:

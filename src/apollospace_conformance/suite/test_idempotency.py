@@ -13,7 +13,6 @@ of the previous run.
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 import uuid
@@ -29,6 +28,11 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import expect_status, first_pipeline_id, lead_body
 from apollospace_conformance.session import KitSession
+from apollospace_conformance.suite._requests import (
+    documented_body_example,
+    error_code,
+    has_envelope,
+)
 from apollospace_spec.model import Operation, resolve
 
 _run = runtime.active()
@@ -54,17 +58,8 @@ def unique_email(kit: KitSession, purpose: str) -> str:
     return f"{purpose}.{kit.started_at:%Y%m%d%H%M%S%f}.{kit.random.randrange(10**6)}@example.com"
 
 
-def error_code(exchange: Exchange) -> str | None:
-    body = exchange.response_body
-    error = body.get("error") if isinstance(body, dict) else None
-    return error.get("code") if isinstance(error, dict) and isinstance(error.get("code"), str) else None
 
 
-def has_envelope(exchange: Exchange) -> bool:
-    body = exchange.response_body
-    error = body.get("error") if isinstance(body, dict) else None
-    return (isinstance(body, dict) and set(body) == {"error"} and isinstance(error, dict)
-            and all(isinstance(error.get(key), str) and error.get(key) for key in ("code", "message", "request_id")))
 
 
 def remember_once(kit: KitSession, api: KitClient, exchanges: list[Exchange]) -> None:
@@ -107,16 +102,6 @@ def expect_created(kit: KitSession, api: KitClient, exchange: Exchange, path: st
     raise violation(requirement, f"201 with the created resource for {what}", exchange.describe(), exchange)
 
 
-def example_body(op: Operation) -> dict[str, Any] | None:
-    raw = op.definition.get("requestBody")
-    if raw is None:
-        return None
-    media = (resolve(_SPEC.document, raw).get("content") or {}).get("application/json") or {}
-    if "example" in media:
-        return copy.deepcopy(media["example"])
-    schema = resolve(_SPEC.document, media.get("schema", {}))
-    examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
-    return copy.deepcopy(examples[0]) if examples else None
 
 
 def harmless(kit: KitSession, op: Operation, body: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +137,7 @@ def test_key_accepted(kit: KitSession, api: KitClient, operation_id: str) -> Non
     values = {p["name"]: str(uuid.UUID(int=kit.random.getrandbits(128), version=4))
               for p in op.parameters(_SPEC.document) if p["in"] == "path"}
     path = op.path.format(**values)
-    body = example_body(op)
+    body = documented_body_example(kit, op)
     if body is not None:
         body = harmless(kit, op, body)
     elif op.definition.get("requestBody") and resolve(_SPEC.document, op.definition["requestBody"]).get("required"):

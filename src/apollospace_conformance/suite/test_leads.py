@@ -25,6 +25,7 @@ from apollospace_conformance.resources import (
     walk,
 )
 from apollospace_conformance.session import KitSession
+from apollospace_conformance.suite._requests import error_code
 from apollospace_conformance.suite.conftest import RunPipeline, body_of, idempotency_key
 
 IMPORT_TIMEOUT_SECONDS = 60.0
@@ -35,9 +36,6 @@ COUNTED_AS = {"created": "created", "would_create": "created", "updated": "updat
 CLOCK_STEP_SECONDS = 1.1  # a pause that separates timestamps even on a server that keeps whole seconds
 
 
-def _error_code(exchange: Exchange) -> str | None:
-    error = body_of(exchange).get("error")
-    return error.get("code") if isinstance(error, dict) else None
 
 
 def _instant(value: Any) -> datetime:
@@ -247,7 +245,7 @@ def test_deleted_lead_is_404(kit: KitSession, api: KitClient) -> None:
         raise violation(requirement, "204 deleting the lead", deleted.describe(), deleted)
     for exchange in (api.get(f"/leads/{lead['id']}"), api.patch(f"/leads/{lead['id']}", {"city": "Recife"}),
                      api.delete(f"/leads/{lead['id']}"), api.get(f"/leads/{lead['id']}/activities")):
-        if exchange.status != 404 or _error_code(exchange) != "lead_not_found":
+        if exchange.status != 404 or error_code(exchange) != "lead_not_found":
             raise violation(requirement, f"404 lead_not_found for {exchange.method} on the deleted lead", exchange.describe(), exchange)
     items, pages = _tagged(api, own)
     if items:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import re
 import string
 from typing import Any
@@ -24,6 +23,11 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead
 from apollospace_conformance.session import KitSession
+from apollospace_conformance.suite._requests import (
+    documented_body_example,
+    error_code,
+    has_envelope,
+)
 from apollospace_spec.model import Operation, resolve
 
 _run = runtime.active()
@@ -50,27 +54,8 @@ def max_limit(op: Operation) -> int:
     return int((_parameters(op, "query").get("limit") or {}).get("schema", {}).get("maximum", 200))
 
 
-def example_body(op: Operation) -> dict[str, Any] | None:
-    """The first example of the operation's JSON request body, as the spec documents it."""
-    raw = op.definition.get("requestBody")
-    if raw is None:
-        return None
-    media = (resolve(_SPEC.document, raw).get("content") or {}).get("application/json") or {}
-    if "example" in media:
-        return copy.deepcopy(media["example"])
-    schema = resolve(_SPEC.document, media.get("schema", {}))
-    examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
-    return copy.deepcopy(examples[0]) if examples else None
 
 
-def _envelope_code(exchange: Exchange) -> str | None:
-    body = exchange.response_body
-    error = body.get("error") if isinstance(body, dict) else None
-    if not (isinstance(body, dict) and set(body) == {"error"} and isinstance(error, dict)):
-        return None
-    if not all(isinstance(error.get(key), str) and error.get(key) for key in ("code", "message", "request_id")):
-        return None
-    return str(error["code"])
 
 
 def page_of(exchange: Exchange, requirement: str, what: str, *, strict: bool = True) -> dict[str, Any]:
@@ -154,7 +139,7 @@ class Lists:
         """A harmless parent the kit can delete again: its collection has a create and its item a delete."""
         create = next((o for o in _SPEC.operations if o.path == collection and o.method == "post" and o.is_create), None)
         delete = next((o for o in _SPEC.operations if o.path == f"{collection}/{{{name}}}" and o.method == "delete"), None)
-        body = example_body(create) if create is not None else None
+        body = documented_body_example(self.kit, create) if create is not None else None
         if create is None or delete is None or body is None:
             return None
         schema = resolve(_SPEC.document, resolve(_SPEC.document, create.definition["requestBody"])["content"]["application/json"]["schema"])
@@ -177,7 +162,7 @@ class Lists:
         """Under a parent the kit created, create a few children so the list spans pages."""
         self._created_parents.discard(path)
         create = next((o for o in _SPEC.operations if o.path == op.path and o.method == "post" and o.is_create), None)
-        body = example_body(create) if create is not None else None
+        body = documented_body_example(self.kit, create) if create is not None else None
         if create is None or body is None:
             return
         for _ in range(CHILDREN):  # deleted with their parent at the end of the run
@@ -435,7 +420,7 @@ def _tampered(cursor: str, rng: Any) -> str:
 
 
 def _expect_invalid_cursor(exchange: Exchange, what: str) -> None:
-    if exchange.status != 400 or _envelope_code(exchange) != "invalid_cursor":
+    if exchange.status != 400 or not (has_envelope(exchange) and error_code(exchange) == "invalid_cursor"):
         raise violation("/req/pagination/invalid-cursor-400", f"400 invalid_cursor with the error envelope for {what}",
                         exchange.describe(), exchange)
 

@@ -14,15 +14,13 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead, first_pipeline_id, lead_body
 from apollospace_conformance.session import KitSession
+from apollospace_conformance.suite._requests import error_code
 from apollospace_conformance.suite.conftest import RunPipeline, body_of
 
 # The seven default stages, in order, as /req/pipelines/default-stages states them.
 DEFAULT_STAGES = ("New lead", "Qualified", "In conversation", "Proposal sent", "Negotiation", "Closed-Won", "Closed-Lost")
 
 
-def _error_code(exchange: Exchange) -> str | None:
-    error = body_of(exchange).get("error")
-    return error.get("code") if isinstance(error, dict) else None
 
 
 def read_pipeline(api: KitClient, pipeline_id: str, requirement: str) -> tuple[dict[str, Any], Exchange]:
@@ -91,7 +89,7 @@ def test_reorder_takes_only_a_permutation(kit: KitSession, api: KitClient, run_p
         wrong["a stage of another pipeline"] = [*order[:-1], foreign]
     for what, stage_ids in wrong.items():
         refused = api.put(f"/pipelines/{pipeline_id}/stage-order", {"stage_ids": stage_ids})
-        if refused.status != 400 or _error_code(refused) != "stage_order_not_permutation":
+        if refused.status != 400 or error_code(refused) != "stage_order_not_permutation":
             raise violation(requirement, f"400 stage_order_not_permutation for an order with {what}", refused.describe(), refused)
         now, read = read_pipeline(api, pipeline_id, requirement)
         if [stage["id"] for stage in now["stages"]] != order:
@@ -166,7 +164,7 @@ def test_stage_add_rename_archive(kit: KitSession, api: KitClient, run_pipeline:
         raise violation(requirement, "200 with the stage archived, archived_at set, position kept", archived.describe(), archived)
     into = api.post("/leads", lead_body(kit, pipeline_id, stage_id=intake["id"]))
     kit.remember_created(api, into)
-    if into.status != 409 or _error_code(into) != "stage_archived":
+    if into.status != 409 or error_code(into) != "stage_archived":
         raise violation(requirement, "409 stage_archived creating a lead in an archived stage", into.describe(), into)
     newcomer = create_lead(kit, api, pipeline_id)
     now, read = read_pipeline(api, pipeline_id, requirement)
@@ -174,7 +172,7 @@ def test_stage_add_rename_archive(kit: KitSession, api: KitClient, run_pipeline:
     if entry is None or newcomer.get("stage_id") != entry["id"] or entry["id"] == intake["id"]:
         raise violation(requirement, f"a new lead in the next active stage ({entry and entry['id']})", f"stage_id {newcomer.get('stage_id')!r}", read)
     moved = api.patch(f"/leads/{newcomer['id']}", {"stage_id": intake["id"]})
-    if moved.status != 409 or _error_code(moved) != "stage_archived":
+    if moved.status != 409 or error_code(moved) != "stage_archived":
         raise violation(requirement, "409 stage_archived moving a lead into an archived stage", moved.describe(), moved)
     kept = api.get(f"/leads/{resident['id']}")
     if kept.status != 200 or body_of(kept).get("stage_id") != intake["id"]:

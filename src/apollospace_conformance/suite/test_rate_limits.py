@@ -24,6 +24,7 @@ from apollospace_conformance import runtime
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.session import KitSession
+from apollospace_conformance.suite._requests import error_code, has_envelope
 from apollospace_spec.model import Operation
 
 _run = runtime.active()
@@ -50,17 +51,8 @@ def _write_probe() -> Operation | None:
     return None
 
 
-def error_code(exchange: Exchange) -> str | None:
-    body = exchange.response_body
-    error = body.get("error") if isinstance(body, dict) else None
-    return error.get("code") if isinstance(error, dict) and isinstance(error.get("code"), str) else None
 
 
-def has_envelope(exchange: Exchange) -> bool:
-    body = exchange.response_body
-    error = body.get("error") if isinstance(body, dict) else None
-    return (isinstance(body, dict) and set(body) == {"error"} and isinstance(error, dict)
-            and all(isinstance(error.get(key), str) and error.get(key) for key in ("code", "message", "request_id")))
 
 
 def retry_after(exchange: Exchange) -> int | None:
