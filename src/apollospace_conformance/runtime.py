@@ -20,3 +20,13 @@ def activate(run: ConformanceRun) -> None:
 
 def active() -> ConformanceRun | None:
     return _ACTIVE[0] if _ACTIVE else None
+
+
+def require() -> ConformanceRun:
+    """The active run, for a suite module at import time; skips the whole module outside one."""
+    import pytest  # only suite modules call this, inside pytest
+
+    run = active()
+    if run is None:
+        pytest.skip("run through apollospace-conformance or with --apollospace-url", allow_module_level=True)
+    return run

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from apollospace_spec.model import resolve
+from apollospace_spec.model import NO_DECLARED_VALUE, declared_value, resolve
 
 # Schemas whose description is a generic format note: a field that merely refers to one keeps
 # its own description only (every id is a Uuid; repeating its description would be noise).
@@ -222,18 +222,10 @@ def assemble_example(document: dict[str, Any], schema: dict[str, Any], depth: in
     its required properties, an array from one item, a nullable union from its non-null
     branch. Used only where the spec gives no example, and marked as assembled.
     """
-    if "examples" in schema and schema["examples"]:
-        return schema["examples"][0]
-    if "example" in schema:
-        return schema["example"]
+    if (named := declared_value(schema)) is not NO_DECLARED_VALUE:
+        return named
     if "$ref" in schema:
         return assemble_example(document, resolve(document, schema), depth)
-    if "const" in schema:
-        return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    if "default" in schema:
-        return schema["default"]
     for combinator in ("oneOf", "anyOf"):
         branches = [
             b for b in schema.get(combinator, []) if resolve(document, b).get("type") != "null"

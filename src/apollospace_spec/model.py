@@ -78,6 +78,24 @@ def resolve(document: dict[str, Any], node: Any) -> Any:
     return node
 
 
+NO_DECLARED_VALUE: Any = object()
+
+
+def declared_value(schema: dict[str, Any]) -> Any:
+    """The value a schema names itself: its first example, example, const, first enum member or default.
+
+    NO_DECLARED_VALUE when it names none (None is a value a schema may name).
+    """
+    if isinstance(schema.get("examples"), list) and schema["examples"]:
+        return schema["examples"][0]
+    for key in ("example", "const"):
+        if key in schema:
+            return schema[key]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    return schema.get("default", NO_DECLARED_VALUE)
+
+
 def iter_operations(document: dict[str, Any], *, events: bool = False) -> Iterator[Operation]:
     """Every operation of `paths` (and of `webhooks` when `events` is true)."""
     sections = [("paths", False)] + ([("webhooks", True)] if events else [])

@@ -30,7 +30,7 @@ from apollospace_conformance.checks import (
 )
 from apollospace_conformance.http import BudgetExhausted, Exchange, KitClient
 from apollospace_conformance.session import KitSession
-from apollospace_spec.model import Operation, resolve
+from apollospace_spec.model import NO_DECLARED_VALUE, Operation, declared_value, resolve
 
 METHOD_ORDER = {"get": 0, "head": 1, "options": 2, "post": 3, "put": 4, "patch": 5, "delete": 6, "trace": 7}
 ORGANIZATION_HEADER = "x-organization-id"
@@ -120,16 +120,8 @@ def minimal_instance(document: dict[str, Any], schema: Any, kit: KitSession, dep
     schema = resolve(document, schema)
     if not isinstance(schema, dict) or depth > 8:
         return None
-    for key in ("examples", "example"):
-        if key in schema:
-            value = schema[key]
-            return value[0] if key == "examples" and isinstance(value, list) and value else value
-    if "const" in schema:
-        return schema["const"]
-    if schema.get("enum"):
-        return schema["enum"][0]
-    if "default" in schema:
-        return schema["default"]
+    if (named := declared_value(schema)) is not NO_DECLARED_VALUE:
+        return named
     for combinator in ("oneOf", "anyOf", "allOf"):
         if schema.get(combinator):
             return minimal_instance(document, schema[combinator][0], kit, depth + 1)

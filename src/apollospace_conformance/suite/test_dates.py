@@ -21,9 +21,7 @@ from apollospace_conformance.resources import create_lead
 from apollospace_conformance.session import KitSession
 from apollospace_spec.model import Operation, resolve, walk
 
-_run = runtime.active()
-if _run is None:
-    pytest.skip("run through apollospace-conformance or with --apollospace-url", allow_module_level=True)
+_run = runtime.require()
 _SPEC = _run.state.spec
 REQUIREMENT = "/req/dates/query-offset-accepted"
 OFFSETS = (("Z", UTC), ("-03:00", timezone(timedelta(hours=-3))), ("+05:30", timezone(timedelta(hours=5, minutes=30))))

@@ -20,9 +20,7 @@ from apollospace_conformance.fuzzing import (
 )
 from apollospace_conformance.session import KitSession
 
-_run = runtime.active()
-if _run is None:
-    pytest.skip("run through apollospace-conformance or with --apollospace-url", allow_module_level=True)
+_run = runtime.require()
 schema = build_schema(_run.settings)
 
 

@@ -30,9 +30,7 @@ from apollospace_conformance.suite._requests import (
 )
 from apollospace_spec.model import Operation, resolve
 
-_run = runtime.active()
-if _run is None:
-    pytest.skip("run through apollospace-conformance or with --apollospace-url", allow_module_level=True)
+_run = runtime.require()
 _SPEC = _run.state.spec
 LISTS: list[Operation] = [op for op in _SPEC.operations if op.is_list]
 LIST_IDS = [op.operation_id for op in LISTS]
