@@ -113,3 +113,15 @@ def walk_json(value: Any, visit: Callable[[str, Any], Any]) -> Any:
     if isinstance(value, list):
         return [walk_json(item, visit) for item in value]
     return value
+
+
+async def send_error(send: Send, status: int, code: str, message: str) -> None:
+    """Answer with the error envelope, as the server itself would (fresh request id, in the header too)."""
+    from apollospace_refserver.errors import new_request_id
+
+    request_id = new_request_id()
+    payload = json.dumps({"error": {"code": code, "message": message, "request_id": request_id}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                            (b"x-request-id", request_id.encode())]})
+    await send({"type": "http.response.body", "body": payload})

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from apollospace_spec.catalog import load_catalog
+
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
 VARIANTS = HERE / "variants"
@@ -26,6 +28,12 @@ class Expectation:
     @property
     def classes(self) -> list[str]:
         return sorted({rid.split("/")[2] for rid in self.requirements})
+
+    @property
+    def exit_code(self) -> int:
+        """1 (certification failed) when a broken requirement is a MUST; 0 when all are SHOULDs, which only warn."""
+        catalog = load_catalog()
+        return 1 if any(catalog[rid].is_must for rid in self.requirements) else 0
 
 
 def expectations() -> list[Expectation]:
