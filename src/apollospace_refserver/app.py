@@ -21,7 +21,7 @@ from apollospace_refserver import operations  # noqa: F401  registers the handle
 from apollospace_refserver.config import Settings
 from apollospace_refserver.contract import OperationSpec, validate_request
 from apollospace_refserver.errors import ApiError, envelope, new_request_id
-from apollospace_refserver.handlers import HANDLERS, Call, Result
+from apollospace_refserver.handlers import HANDLERS, PRECHECKS, Call, Result
 from apollospace_refserver.idempotency import StoredResponse, fingerprint
 from apollospace_refserver.seed import seed_if_empty
 from apollospace_refserver.services import Services
@@ -118,6 +118,8 @@ class Dispatcher:
         handler = HANDLERS.get(op.operation_id)
         if handler is None:
             raise ApiError(500, "internal_error", f"{op.operation_id} is not implemented.")
+        if (precheck := PRECHECKS.get(op.operation_id)) is not None:
+            precheck(self.services, body)
         with self.services.db.transaction() as conn:
             call = Call(self.services, conn, op, org_id, user_id, role, path_params, query, body, request_id)
             result: Result = handler(call)

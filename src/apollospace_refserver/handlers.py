@@ -51,3 +51,18 @@ def handles(operation_id: str) -> Callable[[Handler], Handler]:
         return function
 
     return register
+
+
+# Checks that may wait on the network (a webhook URL's DNS lookup): they run
+# before the handler's transaction, so no write lock is held while they wait.
+Precheck = Callable[["Services", Any], None]
+PRECHECKS: dict[str, Precheck] = {}
+
+
+def prechecks(*operation_ids: str) -> Callable[[Precheck], Precheck]:
+    def register(function: Precheck) -> Precheck:
+        for operation_id in operation_ids:
+            PRECHECKS[operation_id] = function
+        return function
+
+    return register

@@ -784,6 +784,36 @@ def test_host_resolving_to_a_refused_address_at_delivery_is_not_contacted(
     assert len(receiver.at(path)) == 1
 
 
+def test_slow_url_lookup_holds_no_write_lock(live: LiveServer, pipeline_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A webhook URL whose DNS lookup hangs does not stall other writes: the lookup runs before the transaction."""
+    looking_up, release = threading.Event(), threading.Event()
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "slow-dns.invalid":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        looking_up.set()
+        release.wait(30)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    subscribed: list[httpx.Response] = []
+    with live.client() as first, live.client() as second:
+        subscribing = threading.Thread(target=lambda: subscribed.append(first.post(
+            "/webhooks", json={"url": "https://slow-dns.invalid/hook", "events": ["lead.created"], "enabled": False})))
+        subscribing.start()
+        try:
+            assert looking_up.wait(10), "the subscription's URL was never looked up"
+            # While the lookup hangs, a write of the same organization must go through (not wait on a lock).
+            lead = second.post("/leads", json={"contact_name": "Ana Ribeiro", "pipeline_id": pipeline_id}, timeout=5)
+            assert lead.status_code == 201, lead.text
+            assert subscribing.is_alive(), "the lead waited for the URL lookup to give up: a write lock was held across DNS"
+        finally:
+            release.set()
+            subscribing.join(30)
+    assert subscribed[0].status_code == 201, subscribed[0].text  # a name that does not resolve (now) is accepted
+
+
 @pytest.mark.parametrize(
     ("address", "kind"),
     [

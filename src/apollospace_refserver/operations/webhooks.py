@@ -16,10 +16,11 @@ from typing import Any
 from apollospace_refserver import webhook_delivery  # noqa: F401  registers the delivery worker
 from apollospace_refserver.db import dumps, loads
 from apollospace_refserver.events import build_payload, event_schema, queue_delivery
-from apollospace_refserver.handlers import Call, Result, handles
+from apollospace_refserver.handlers import Call, Result, handles, prechecks
 from apollospace_refserver.ids import new_id
 from apollospace_refserver.operations.common import fetch_owned, location, time_filters
 from apollospace_refserver.pagination import PageQuery, fetch_page, scope_of
+from apollospace_refserver.services import Services
 from apollospace_refserver.timeutil import iso, now, now_iso
 from apollospace_refserver.webhook_signing import new_secret
 
@@ -53,8 +54,11 @@ def subscription_by_id(call: Call) -> sqlite3.Row:
     return fetch_owned(call.conn, "webhooks", "webhook", call.path["webhook_id"], call.org_id)
 
 
-def check_url(call: Call, url: str) -> None:
-    webhook_delivery.delivery_policy(call.services).check_url(url)
+@prechecks("createWebhookSubscription", "updateWebhookSubscription")
+def check_url(services: Services, body: Any) -> None:
+    """400 webhook_url_not_allowed for a URL that reaches a refused address (resolving it may take seconds)."""
+    if isinstance(body, dict) and "url" in body:
+        webhook_delivery.delivery_policy(services).check_url(body["url"])
 
 
 def sample_data(event_type: str) -> dict[str, Any]:
@@ -102,8 +106,7 @@ def list_webhook_subscriptions(call: Call) -> Result:
 
 @handles("createWebhookSubscription")
 def create_webhook_subscription(call: Call) -> Result:
-    body = call.body
-    check_url(call, body["url"])
+    body = call.body  # its url passed check_url before the transaction
     stamp = now_iso()
     doc = {
         "id": new_id(),
@@ -131,9 +134,7 @@ def get_webhook_subscription(call: Call) -> Result:
 @handles("updateWebhookSubscription")
 def update_webhook_subscription(call: Call) -> Result:
     row = subscription_by_id(call)
-    changes = dict(call.body)
-    if "url" in changes:
-        check_url(call, changes["url"])
+    changes = dict(call.body)  # a new url passed check_url before the transaction
     if "events" in changes:
         changes["events"] = list(changes["events"])
     doc = {**loads(row["doc"]), **changes, "updated_at": now_iso()}
