@@ -40,6 +40,23 @@ def test_forged_tokens_are_401(live: LiveServer) -> None:
         assert response.json()["error"]["code"] == "unauthenticated"
 
 
+
+def test_tokens_for_another_audience_or_issuer_are_401(live: LiveServer) -> None:
+    """Correctly signed tokens meant for another service, from another issuer, or lacking a required claim are 401 unauthenticated."""
+    claims = jwt.decode(live.token(), options={"verify_signature": False})
+    private_pem = live.services.tokens.keys.private_pem
+    variants = {
+        "another audience": {**claims, "aud": "https://billing.apollospace.ai"},
+        "another issuer": {**claims, "iss": "https://login.example.com"},
+        "no audience": {k: v for k, v in claims.items() if k != "aud"},
+        "no subject": {k: v for k, v in claims.items() if k != "sub"},
+    }
+    for why, variant in variants.items():
+        token = jwt.encode(variant, private_pem, algorithm="RS256")
+        response = _get(live, "/leads", Authorization=f"Bearer {token}", **{"X-Organization-Id": ACME})
+        assert response.status_code == 401, why
+        assert response.json()["error"]["code"] == "unauthenticated", why
+
 def test_rate_limit_answers_429_with_retry_after() -> None:
     """Past the limit of an operation type an organization gets 429 with Retry-After; another organization does not."""
     server = start_server(replace(FAST, rate_limits={"read": 5, "write": 100, "billable": 10}, rate_window_seconds=60.0))
