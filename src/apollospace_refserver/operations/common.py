@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from apollospace_refserver.errors import not_found, validation_failed
+from apollospace_refserver.pagination import PageQuery, fetch_page, scope_of
 from apollospace_refserver.timeutil import iso, parse_instant
+
+if TYPE_CHECKING:
+    from apollospace_refserver.handlers import Call
 
 
 def fetch_owned(conn: sqlite3.Connection, table: str, kind: str, resource_id: str, org_id: str) -> sqlite3.Row:
@@ -37,3 +42,27 @@ def time_filters(query: dict[str, Any], column_prefix: str = "", fields: tuple[s
 
 def location(path: str) -> dict[str, str]:
     return {"Location": f"/v1{path}"}
+
+
+def filtered_page(
+    call: Call,
+    table: str,
+    where: list[str],
+    args: list[Any],
+    render: Callable[[sqlite3.Row], Any],
+    *,
+    time_fields: tuple[str, ...] = ("created",),
+    scope: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One page of `table`, newest first, under `where` and the query's *_after/*_before filters.
+
+    The cursor is bound to the operation, the organization, the query's filters and `scope`.
+    """
+    query = call.query
+    time_where, time_args = time_filters(query, fields=time_fields)
+    filters = {key: value for key, value in query.items() if key not in ("cursor", "limit")}
+    return fetch_page(
+        call.conn, call.services.cursors, scope_of(call.operation.operation_id, call.org_id, {**filters, **(scope or {})}),
+        PageQuery(f"FROM {table}", where + time_where, args + time_args, "created_at"),
+        query.get("cursor"), query.get("limit"), render,
+    )

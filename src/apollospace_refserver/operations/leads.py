@@ -10,8 +10,7 @@ from apollospace_refserver.errors import ApiError, not_found
 from apollospace_refserver.events import emit_event
 from apollospace_refserver.handlers import Call, Result, handles
 from apollospace_refserver.ids import new_id
-from apollospace_refserver.operations.common import fetch_owned, location, time_filters
-from apollospace_refserver.pagination import PageQuery, fetch_page, scope_of
+from apollospace_refserver.operations.common import fetch_owned, filtered_page, location
 from apollospace_refserver.timeutil import now_iso
 
 OPTIONAL_FIELDS = ("company_name", "email", "phone", "owner_id", "value_cents", "website", "city", "state", "country")
@@ -105,14 +104,7 @@ def list_leads(call: Call) -> Result:
         where.append("(instr(lower(json_extract(doc, '$.contact_name')), ?) > 0 OR instr(lower(coalesce(json_extract(doc, '$.company_name'), '')), ?) > 0 OR instr(coalesce(email, ''), ?) > 0)")
         needle = q["q"].lower()
         args += [needle, needle, needle]
-    time_where, time_args = time_filters(q)
-    filters = {k: v for k, v in q.items() if k not in ("cursor", "limit")}
-    page = fetch_page(
-        call.conn, call.services.cursors, scope_of("listLeads", call.org_id, filters),
-        PageQuery("FROM leads", where + time_where, args + time_args, "created_at"),
-        q.get("cursor"), q.get("limit"), lambda row: render_lead(call.conn, row),
-    )
-    return Result(page)
+    return Result(filtered_page(call, "leads", where, args, lambda row: render_lead(call.conn, row), time_fields=("created", "updated")))
 
 
 @handles("createLead")

@@ -9,8 +9,7 @@ from apollospace_refserver import agent_runner  # noqa: F401  registers the agen
 from apollospace_refserver.db import loads
 from apollospace_refserver.errors import ApiError
 from apollospace_refserver.handlers import Call, Result, handles
-from apollospace_refserver.operations.common import fetch_owned, time_filters
-from apollospace_refserver.pagination import PageQuery, fetch_page, scope_of
+from apollospace_refserver.operations.common import fetch_owned, filtered_page
 
 
 def render_run(row: sqlite3.Row) -> dict[str, Any]:
@@ -31,14 +30,7 @@ def list_runs(call: Call) -> Result:
     if q.get("status"):
         where.append("status = ?")
         args.append(q["status"])
-    time_where, time_args = time_filters(q, fields=("created",))
-    filters = {k: v for k, v in q.items() if k not in ("cursor", "limit")}
-    page = fetch_page(
-        call.conn, call.services.cursors, scope_of("listRuns", call.org_id, filters),
-        PageQuery("FROM runs", where + time_where, args + time_args, "created_at"),
-        q.get("cursor"), q.get("limit"), render_run,
-    )
-    return Result(page)
+    return Result(filtered_page(call, "runs", where, args, render_run))
 
 
 @handles("getRun")

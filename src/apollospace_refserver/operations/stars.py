@@ -7,8 +7,7 @@ from typing import Any
 from apollospace_refserver.db import dumps, loads
 from apollospace_refserver.errors import ApiError, not_found
 from apollospace_refserver.handlers import Call, Result, handles
-from apollospace_refserver.operations.common import time_filters
-from apollospace_refserver.pagination import PageQuery, fetch_page, scope_of
+from apollospace_refserver.operations.common import filtered_page
 from apollospace_refserver.stars_ledger import (
     agent_daily_cap,
     caps_row,
@@ -40,14 +39,7 @@ def list_stars_transactions(call: Call) -> Result:
     if q.get("agent_id"):
         where.append("agent_id = ?")
         args.append(q["agent_id"].lower())
-    time_where, time_args = time_filters(q, fields=("created",))
-    filters = {k: v for k, v in q.items() if k not in ("cursor", "limit")}
-    page = fetch_page(
-        call.conn, call.services.cursors, scope_of("listStarsTransactions", call.org_id, filters),
-        PageQuery("FROM stars_transactions", where + time_where, args + time_args, "created_at"),
-        q.get("cursor"), q.get("limit"), render_line,
-    )
-    return Result(page)
+    return Result(filtered_page(call, "stars_transactions", where, args, render_line))
 
 
 @handles("getStarsCaps")

@@ -18,7 +18,7 @@ from apollospace_refserver.db import dumps, loads
 from apollospace_refserver.events import build_payload, event_schema, queue_delivery
 from apollospace_refserver.handlers import Call, Result, handles, prechecks
 from apollospace_refserver.ids import new_id
-from apollospace_refserver.operations.common import fetch_owned, location, time_filters
+from apollospace_refserver.operations.common import fetch_owned, filtered_page, location
 from apollospace_refserver.pagination import PageQuery, fetch_page, scope_of
 from apollospace_refserver.services import Services
 from apollospace_refserver.timeutil import iso, now, now_iso
@@ -190,15 +190,4 @@ def list_webhook_deliveries(call: Call) -> Result:
         if q.get(name):
             where.append(f"{name} = ?")
             args.append(q[name])
-    time_where, time_args = time_filters(q, fields=("created",))
-    filters = {k: v for k, v in q.items() if k not in ("cursor", "limit")}
-    page = fetch_page(
-        call.conn,
-        call.services.cursors,
-        scope_of("listWebhookDeliveries", call.org_id, {**filters, "webhook_id": row["id"]}),
-        PageQuery("FROM deliveries", where + time_where, args + time_args, "created_at"),
-        q.get("cursor"),
-        q.get("limit"),
-        render_delivery,
-    )
-    return Result(page)
+    return Result(filtered_page(call, "deliveries", where, args, render_delivery, scope={"webhook_id": row["id"]}))
