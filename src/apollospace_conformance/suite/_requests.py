@@ -353,3 +353,14 @@ class Violations:
             raise self.found[0]
         if self.found:
             raise ExceptionGroup(f"{len(self.found)} violation(s)", self.found)
+
+
+def expect_refusals(kit: KitSession, client: KitClient, operations: Iterable[Operation], found: Violations, requirement: str,
+                    statuses: Iterable[int], context: str, *, codes: Iterable[str] | None = None) -> None:
+    """Send each operation's built request as `client`: every answer must be one of `statuses` with the envelope
+    (and one of `codes`); what breaks that is collected in `found` under `requirement`."""
+    statuses = tuple(statuses)
+    for operation in operations:
+        with found.collect():
+            exchange = build(kit, operation).send(client)
+            expect_error(kit, operation, exchange, requirement, statuses, f"{label(operation)} {context}", codes=codes, reproduction=exchange)

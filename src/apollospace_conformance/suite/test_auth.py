@@ -19,10 +19,8 @@ from apollospace_conformance.http import KitClient
 from apollospace_conformance.session import KitSession
 from apollospace_conformance.suite._requests import (
     Violations,
-    build,
-    expect_error,
+    expect_refusals,
     identity,
-    label,
     operations,
     requires_bearer,
     sample,
@@ -90,10 +88,8 @@ def test_bearer_required_on_every_operation(kit: KitSession, api: KitClient) -> 
     """
     found = Violations()
     with identity(api, token=None) as anonymous:
-        for operation in operations(kit, lambda op: requires_bearer(kit, op)):
-            with found.collect():
-                exchange = build(kit, operation).send(anonymous)
-                expect_error(kit, operation, exchange, "/req/auth/bearer-required", [401], f"{label(operation)} without a bearer token")
+        expect_refusals(kit, anonymous, operations(kit, lambda op: requires_bearer(kit, op)), found, "/req/auth/bearer-required", [401],
+                        "without a bearer token")
     found.raise_any()
 
 
@@ -110,11 +106,7 @@ def test_invalid_tokens_refused(kit: KitSession, api: KitClient) -> None:
     chosen = sample(kit, operations(kit, lambda op: requires_bearer(kit, op)), "invalid-token")
     for name, token, _note in tokens:  # the note was for reproductions; tampered tokens now print as $APOLLOSPACE_FORGED_TOKEN
         with identity(api, token=token) as forger:
-            for operation in chosen:
-                with found.collect():
-                    exchange = build(kit, operation).send(forger)
-                    expect_error(kit, operation, exchange, "/req/auth/invalid-token", [401], f"{label(operation)} with the {name} token",
-                                 codes=["unauthenticated"], reproduction=exchange)
+            expect_refusals(kit, forger, chosen, found, "/req/auth/invalid-token", [401], f"with the {name} token", codes=["unauthenticated"])
     found.raise_any()
 
 
@@ -133,9 +125,6 @@ def test_expired_token_refused(kit: KitSession, api: KitClient) -> None:
         pytest.skip("the token given as --expired-token has not expired yet (its exp claim is in the future)")
     found = Violations()
     with identity(api, token=token) as expired:
-        for operation in sample(kit, operations(kit, lambda op: requires_bearer(kit, op)), "expired-token"):
-            with found.collect():
-                exchange = build(kit, operation).send(expired)
-                expect_error(kit, operation, exchange, "/req/auth/expired-token", [401], f"{label(operation)} with an expired token",
-                             codes=["token_expired"], reproduction=exchange)
+        expect_refusals(kit, expired, sample(kit, operations(kit, lambda op: requires_bearer(kit, op)), "expired-token"), found,
+                        "/req/auth/expired-token", [401], "with an expired token", codes=["token_expired"])
     found.raise_any()

@@ -21,6 +21,7 @@ from apollospace_conformance.suite._requests import (
     build,
     error_of,
     expect_error,
+    expect_refusals,
     find,
     identity,
     label,
@@ -45,15 +46,10 @@ def test_header_required_on_every_operation(kit: KitSession, api: KitClient) -> 
     found = Violations()
     candidates = operations(kit, lambda op: requires_organization(kit, op))
     with identity(api, org_id=None) as nowhere:
-        for operation in candidates:
-            with found.collect():
-                exchange = build(kit, operation).send(nowhere)
-                expect_error(kit, operation, exchange, "/req/organization/header-required", [403], f"{label(operation)} without X-Organization-Id")
+        expect_refusals(kit, nowhere, candidates, found, "/req/organization/header-required", [403], "without X-Organization-Id")
     with identity(api, org_id="not-a-uuid") as malformed:
-        for operation in sample(kit, candidates, "header-not-uuid"):
-            with found.collect():
-                exchange = build(kit, operation).send(malformed)
-                expect_error(kit, operation, exchange, "/req/organization/header-required", [403], f"{label(operation)} with X-Organization-Id: not-a-uuid")
+        expect_refusals(kit, malformed, sample(kit, candidates, "header-not-uuid"), found, "/req/organization/header-required", [403],
+                        "with X-Organization-Id: not-a-uuid")
     found.raise_any()
 
 
@@ -72,10 +68,7 @@ def test_member_only(kit: KitSession, api: KitClient) -> None:
     foreign_orgs.append(("a random organization id", random_uuid4(kit), sample(kit, candidates, "member-only-random-org")))
     for what, org_id, chosen in foreign_orgs:
         with identity(api, org_id=org_id) as intruder:
-            for operation in chosen:
-                with found.collect():
-                    exchange = build(kit, operation).send(intruder)
-                    expect_error(kit, operation, exchange, "/req/organization/member-only", [403], f"{label(operation)} as tenant A in {what}")
+            expect_refusals(kit, intruder, chosen, found, "/req/organization/member-only", [403], f"as tenant A in {what}")
     found.raise_any()
 
 
