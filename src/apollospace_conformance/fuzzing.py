@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.checks import CheckContext
+from schemathesis.core import NotSet
 
 from apollospace_conformance.checks import (
     RESPONSE_CHECKS,
@@ -139,7 +140,10 @@ def call_and_check(case: Any, kit: Any, key_source: Any) -> None:
     """Send one generated case as tenant A and run every check on the response."""
     settings: KitSettings = kit.settings
     kit.pacer.acquire()
-    kit.generated_cases += 1
+    kit.record_case(case.method.upper(), case.path, {
+        "path": dict(case.path_parameters or {}), "query": dict(case.query or {}), "headers": dict(case.headers or {}),
+        "body": None if isinstance(case.body, NotSet) else case.body.hex() if isinstance(case.body, bytes) else case.body,
+    })
     headers = {"Authorization": f"Bearer {settings.token_a}"}
     positive = case.meta is None or case.meta.generation.mode.is_positive
     if positive and case.headers and "Idempotency-Key" in case.headers:

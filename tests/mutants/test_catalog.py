@@ -68,11 +68,11 @@ def test_reference_server_has_no_false_alarm(seed: int, tmp_path: Path) -> None:
 def _fingerprint(report: dict) -> tuple:  # type: ignore[type-arg]
     statuses = tuple((r["id"], r["status"]) for r in report["requirements"])
     counts = report["counts"]
-    return statuses, counts["tests"], counts["cases"], counts["generated_cases"]
+    return statuses, counts["tests"], counts["cases"], counts["generated_cases"], counts["generated_cases_digest"]
 
 
 def test_same_seed_same_verdict(tmp_path: Path) -> None:
-    """Two runs with the same seed give identical verdicts, requirement statuses and case counts."""
+    """Two runs with the same seed give identical verdicts, requirement statuses, case counts and generated cases (their digest)."""
     if SEEDS[0] not in _REFERENCE_REPORTS:
         pytest.skip("the first seed's reference run did not happen in this session")
     with serving("reference") as creds:
