@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from apollospace_refserver.operations import leads
+from apollospace_refserver.operations import common
 
-_original = leads.time_filters
+_original = common.time_filters
 
 
-def _time_filters(query: dict[str, Any], *args: Any, **kwargs: Any) -> tuple[list[str], list[Any]]:
-    where, values = _original(query, *args, **kwargs)
+def _time_filters(query: dict[str, Any], column_prefix: str = "", fields: tuple[str, ...] = ("created", "updated")) -> tuple[list[str], list[Any]]:
+    where, values = _original(query, column_prefix, fields)
+    if "updated" not in fields:  # only listLeads filters on updated_*: every other list keeps its inclusive bound
+        return where, values
     return [condition.replace(">=", ">") for condition in where], values
 
 
 def patch() -> None:
-    leads.time_filters = _time_filters
+    common.time_filters = _time_filters  # looked up by common.filtered_page at call time

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from apollospace_refserver.operations import leads
+from apollospace_refserver.operations import common
 from apollospace_refserver.pagination import PageQuery
 
 
 def _page_query(from_sql: str, where: list[str], args: list[Any], *rest: Any, **named: Any) -> PageQuery:
-    if where and where[0] == "org_id = ?":  # listLeads starts with the tenant condition: drop it
+    if from_sql == "FROM leads" and where and where[0] == "org_id = ?":  # listLeads starts with the tenant condition: drop it
         where, args = where[1:], args[1:]
     return PageQuery(from_sql, where, args, *rest, **named)
 
 
 def patch() -> None:
-    leads.PageQuery = _page_query  # type: ignore[misc, assignment]
+    common.PageQuery = _page_query  # type: ignore[misc, assignment]  # listLeads builds its query in common.filtered_page
