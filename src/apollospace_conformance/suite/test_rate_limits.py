@@ -57,10 +57,6 @@ def _write_probe() -> Operation | None:
     return None
 
 
-
-
-
-
 def retry_after(exchange: Exchange) -> int | None:
     value = exchange.response_headers.get("retry-after", "").strip()
     return int(value) if value.isdigit() else None
