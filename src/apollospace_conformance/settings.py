@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import uuid
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,11 @@ class KitSettings:
             raise ConfigError("tenant A credentials are required: --token-a and --org-a")
         if bool(self.token_b) != bool(self.org_b):
             raise ConfigError("tenant B needs both --token-b and --org-b (or neither)")
+        for option, value in (("--org-a", self.org_a), ("--org-b", self.org_b)):
+            if value and not _is_uuid(value):
+                raise ConfigError(f"{option} must be an organization id (a UUID, sent as X-Organization-Id), got {value!r}")
+        if self.org_b and self.org_b.lower() == self.org_a.lower():
+            raise ConfigError("--org-b must be a second organization, not tenant A's own")
         if self.profile not in PROFILES:
             raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
         if self.max_requests < 100:
@@ -101,6 +107,14 @@ class KitSettings:
         if not host or not port.isdigit():
             raise ConfigError(f"--webhook-bind must be HOST:PORT, got {self.webhook_bind!r}")
         return self
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(KitSettings)}

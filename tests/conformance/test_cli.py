@@ -12,6 +12,7 @@ import pytest
 from tests.mutants.catalog import certify, failed_requirements, serving
 
 KIT = str(Path(sys.executable).parent / "apollospace-conformance")
+ORG = "2f1f89d7-5c15-419b-bfe6-c4a1ef167827"  # any well-formed organization id
 
 
 def run_kit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -31,9 +32,22 @@ def test_unreachable_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = run_kit("certify", "--url", f"http://127.0.0.1:{port}/v1", "--token-a", "t", "--org-a", "o", cwd=tmp_path)
+    result = run_kit("certify", "--url", f"http://127.0.0.1:{port}/v1", "--token-a", "t", "--org-a", ORG, cwd=tmp_path)
     assert result.returncode == 2
     assert "cannot reach" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("organizations", "named"), [
+    (("--org-a", "acme"), "--org-a must be an organization id (a UUID"),
+    (("--org-a", ORG, "--token-b", "t", "--org-b", "42"), "--org-b must be an organization id (a UUID"),
+    (("--org-a", ORG, "--token-b", "t", "--org-b", ORG.upper()), "--org-b must be a second organization"),
+])
+def test_bad_organization_id_is_one_line_and_exit_2(organizations: tuple[str, ...], named: str, tmp_path: Path) -> None:
+    """An organization id that is no UUID, or tenant B given tenant A's organization, is refused before any request."""
+    result = run_kit("certify", "--url", "http://127.0.0.1:9/v1", "--token-a", "t", *organizations, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and named in result.stderr, result.stderr
+    assert "cannot reach" not in result.stderr
 
 
 def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
