@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from apollospace_refserver.errors import ApiError
 
 ALGORITHM = "RS256"
+VERIFIED_CACHE_SIZE = 4096  # distinct valid tokens remembered; a gateway's verified-token cache
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,12 @@ class TokenAuthority:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self._public_key = serialization.load_pem_public_key(keys.public_pem)  # parsed once, not per request
+        # token -> (subject, exp) of tokens that passed every check. The signature,
+        # issuer and audience of a token never change, so a repeat only re-checks
+        # the expiry; an expired one goes through the full decode again (and its 401).
+        self._verified: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def mint(self, user_id: str, *, ttl_seconds: int = 8 * 3600, expired: bool = False) -> str:
         issued = int(time.time()) - (2 * ttl_seconds if expired else 0)
@@ -63,10 +72,26 @@ class TokenAuthority:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthenticated", "The Authorization header must be 'Bearer <token>'.")
+        token = token.strip()
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                self._verified.move_to_end(token)
+        if known is not None and time.time() < known[1]:
+            return known[0]
+        subject, expires = self._decode(token)
+        with self._lock:
+            self._verified[token] = (subject, expires)
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return subject
+
+    def _decode(self, token: str) -> tuple[str, float]:
+        """Every check of the token: the subject and expiry of a valid one, or a 401 ApiError."""
         try:
             claims = jwt.decode(
-                token.strip(),
-                self.keys.public_pem,
+                token,
+                self._public_key,
                 algorithms=[ALGORITHM],  # pins the algorithm: `alg: none` and HS256 confusion are refused
                 audience=self.audience,
                 issuer=self.issuer,
@@ -79,4 +104,4 @@ class TokenAuthority:
         subject = claims.get("sub")
         if not isinstance(subject, str):
             raise ApiError(401, "unauthenticated", "The bearer token names no user.")
-        return subject
+        return subject, float(claims["exp"])

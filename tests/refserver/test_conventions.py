@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,6 +40,18 @@ def test_forged_tokens_are_401(live: LiveServer) -> None:
         assert response.status_code == 401, token[:20]
         assert response.json()["error"]["code"] == "unauthenticated"
 
+
+def test_a_token_accepted_before_is_refused_once_it_expires(live: LiveServer) -> None:
+    """The server remembers verified tokens, but a token it accepted is 401 token_expired from its `exp` on."""
+    user_id = jwt.decode(live.token(), options={"verify_signature": False})["sub"]
+    token = live.services.tokens.mint(user_id, ttl_seconds=2)
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    first = _get(live, "/leads", Authorization=f"Bearer {token}", **{"X-Organization-Id": ACME})
+    assert first.status_code == 200, first.text
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    again = _get(live, "/leads", Authorization=f"Bearer {token}", **{"X-Organization-Id": ACME})
+    assert again.status_code == 401
+    assert again.json()["error"]["code"] == "token_expired"
 
 
 def test_tokens_for_another_audience_or_issuer_are_401(live: LiveServer) -> None:
