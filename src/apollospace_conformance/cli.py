@@ -144,7 +144,7 @@ def certify(args: argparse.Namespace) -> int:
         code = pytest.main(
             ["-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), f"--junitxml={output / 'junit.xml'}",
              "-o", "junit_family=xunit2", "-q" if not args.verbose else "-v", "--no-header", "-rN", "-p", "no:randomly",
-             # The embedded server imports anyio, a pytest plugin, before pytest starts: its rewrite warning means nothing here.
+             # The kit's HTTP client (httpcore) imports anyio, a pytest plugin, before pytest starts: its rewrite warning means nothing here.
              "-W", "ignore::pytest.PytestAssertRewriteWarning", str(SUITE)],
             plugins=[run],
         )
