@@ -184,25 +184,27 @@ def derive_config(spec: dict[str, Any], seed: int, state_dir: Path) -> str:
                 f"run_schemathesis: {method} {path} has no operationId; "
                 "the config selects operations by it"
             )
-        lines += ["", "[[operations]]", f"include-operation-id = {_toml_string(operation_id)}"]
+        comments: list[str] = []
+        settings: list[str] = []
         if extra:
             codes = ", ".join(
                 f"{e['code']} {e['status']}"
                 for e in operation["x-apollospace-errors"]
                 if int(e["status"]) in extra
             )
-            lines[-2:-2] = [
+            comments += [
                 f"# {method} {path}: x-apollospace-errors documents {codes},",
                 "# the answer to input that is valid against the schema but not against the data.",
             ]
-            lines.append(_expected_statuses("checks", POSITIVE_ACCEPTANCE_DEFAULT + [str(s) for s in extra]))
+            settings.append(_expected_statuses("checks", POSITIVE_ACCEPTANCE_DEFAULT + [str(s) for s in extra]))
         if null_linked:
-            lines[-2:-2] = [
+            comments += [
                 f"# {method} {path}: {', '.join(null_linked)} is also a nullable response field. Inferred links",
                 "# of schemathesis 4.32 carry its null into the path ('.../None'), which the server",
                 "# rightly answers 400; only in the stateful phase, 400 joins the expected statuses.",
             ]
-            lines.append(_expected_statuses("phases.stateful.checks", POSITIVE_ACCEPTANCE_DEFAULT + ["400"]))
+            settings.append(_expected_statuses("phases.stateful.checks", POSITIVE_ACCEPTANCE_DEFAULT + ["400"]))
+        lines += ["", *comments, "[[operations]]", f"include-operation-id = {_toml_string(operation_id)}", *settings]
     return "\n".join(lines) + "\n"
 
 
