@@ -70,9 +70,9 @@ class TokenAuthority:
         if not authorization:
             raise ApiError(401, "unauthenticated", "A bearer token is required: Authorization: Bearer <token>.")
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "unauthenticated", "The Authorization header must be 'Bearer <token>'.")
         token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "unauthenticated", "The Authorization header must be 'Bearer <token>'.")
         with self._lock:
             known = self._verified.get(token)
             if known is not None:
