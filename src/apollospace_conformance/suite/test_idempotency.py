@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -32,6 +31,7 @@ from apollospace_conformance.suite._requests import (
     documented_body_example,
     error_code,
     has_envelope,
+    random_uuid4,
 )
 from apollospace_spec.model import Operation, resolve
 
@@ -132,7 +132,7 @@ def test_key_accepted(kit: KitSession, api: KitClient, operation_id: str) -> Non
     operation), not an idempotency conflict 4. on a 400, send it again without the key: it must not be accepted then.
     """
     op = next(o for o in POSTS if o.operation_id == operation_id)
-    values = {p["name"]: str(uuid.UUID(int=kit.random.getrandbits(128), version=4))
+    values = {p["name"]: random_uuid4(kit)
               for p in op.parameters(_SPEC.document) if p["in"] == "path"}
     path = op.path.format(**values)
     body = documented_body_example(kit, op)

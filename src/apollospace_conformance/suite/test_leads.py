@@ -8,7 +8,6 @@ the test that imported them).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,7 @@ from apollospace_conformance.resources import (
     walk,
 )
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import error_code
+from apollospace_conformance.suite._requests import error_code, random_uuid4
 from apollospace_conformance.suite.conftest import RunPipeline, body_of, idempotency_key
 
 IMPORT_TIMEOUT_SECONDS = 60.0
@@ -330,7 +329,7 @@ def test_import_is_an_async_job_with_one_result_per_row(kit: KitSession, api: Ki
     pipeline_id = first_pipeline_id(api)
     rows = [{"contact_name": f"Import {name}", "email": _email(kit, f"import-{name.lower()}"), "phone": _phone(kit), "tags": [kit.tag, tag]}
             for name in ("Rafael", "Beatriz", "Hugo")]
-    rows.append({"contact_name": "Import Outsider", "owner_id": str(uuid.UUID(int=kit.random.getrandbits(128), version=4)), "tags": [kit.tag, tag]})
+    rows.append({"contact_name": "Import Outsider", "owner_id": random_uuid4(kit), "tags": [kit.tag, tag]})
     body = {"pipeline_id": pipeline_id, "rows": rows}
     key = idempotency_key()
     try:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ from apollospace_conformance import runtime
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import error_code, has_envelope
+from apollospace_conformance.suite._requests import error_code, has_envelope, random_uuid4
 from apollospace_spec.model import Operation
 
 _run = runtime.require()
@@ -219,7 +218,7 @@ def probe(kit: KitSession, api: KitClient, request: pytest.FixtureRequest) -> Pr
     write = _write_probe()
     other_type = None
     if write is not None:
-        ids = {p["name"]: str(uuid.UUID(int=kit.random.getrandbits(128), version=4)) for p in write.parameters(_SPEC.document) if p["in"] == "path"}
+        ids = {p["name"]: random_uuid4(kit) for p in write.parameters(_SPEC.document) if p["in"] == "path"}
         other_type = api_b.post(write.path.format(**ids), honor_retry_after=False)
     return Probe(op, sent, limited, limited_at, other_organization, other_type, write)
 
