@@ -24,7 +24,7 @@ setup: $(STAMP) ## Create .venv and install the project with its dev tools (run 
 
 lint: $(STAMP) ## Validate the spec and check every house rule, then ruff the Python
 	$(BIN)/apollospace-spec lint
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src conformance tests bench
 
 bundle: $(STAMP) ## Write the self-contained build/openapi.json and build/openapi.yaml
 	$(BIN)/apollospace-spec bundle --out build

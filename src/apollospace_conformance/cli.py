@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 
 from apollospace_conformance import __version__
+from apollospace_conformance.locate import suite_root
 from apollospace_conformance.settings import PROFILES, ConfigError, KitSettings, load_settings
 
-SUITE = Path(__file__).parent / "suite"
+SUITE = suite_root()
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 

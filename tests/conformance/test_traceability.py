@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from apollospace_conformance.locate import suite_root
 from apollospace_conformance.pytest_plugin import ConformanceRun, requirement_ids
 from apollospace_conformance.settings import KitSettings
 from apollospace_spec import load_catalog
 
-SUITE = Path(__import__("apollospace_conformance.suite", fromlist=["x"]).__file__).parent
+SUITE = suite_root()
 
 
 class _Collector:

@@ -30,7 +30,7 @@ from apollospace_conformance import runtime
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import error_code, has_envelope, random_uuid4
+from ._requests import error_code, has_envelope, random_uuid4
 from apollospace_spec.model import Operation
 
 _run = runtime.require()

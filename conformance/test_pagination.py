@@ -23,7 +23,7 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import (
+from ._requests import (
     documented_body_example,
     error_code,
     has_envelope,

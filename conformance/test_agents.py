@@ -15,7 +15,7 @@ import pytest
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite.conftest import (
+from .conftest import (
     LIVE_RUN_STATUSES,
     AgentRun,
     body_of,

@@ -17,7 +17,7 @@ import pytest
 
 from apollospace_conformance.http import KitClient
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import (
+from ._requests import (
     Violations,
     expect_refusals,
     identity,

@@ -24,8 +24,8 @@ from apollospace_conformance.resources import (
     walk,
 )
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import error_code, random_uuid4
-from apollospace_conformance.suite.conftest import RunPipeline, body_of, idempotency_key
+from ._requests import error_code, random_uuid4
+from .conftest import RunPipeline, body_of, idempotency_key
 
 IMPORT_TIMEOUT_SECONDS = 60.0
 IMPORT_STATUS_ORDER = {"queued": 0, "running": 1, "succeeded": 2, "failed": 2}

@@ -17,8 +17,8 @@ import pytest
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import identity
-from apollospace_conformance.suite.conftest import AgentRun, body_of, idempotency_key
+from ._requests import identity
+from .conftest import AgentRun, body_of, idempotency_key
 
 CAP_CODES = {
     "wallet": "stars_insufficient_balance",

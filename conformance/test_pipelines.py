@@ -14,8 +14,8 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead, first_pipeline_id, lead_body
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite._requests import error_code
-from apollospace_conformance.suite.conftest import RunPipeline, body_of
+from ._requests import error_code
+from .conftest import RunPipeline, body_of
 
 # The seven default stages, in order, as /req/pipelines/default-stages states them.
 DEFAULT_STAGES = ("New lead", "Qualified", "In conversation", "Proposal sent", "Negotiation", "Closed-Won", "Closed-Lost")

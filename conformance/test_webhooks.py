@@ -30,7 +30,7 @@ from apollospace_conformance.receiver import (
 )
 from apollospace_conformance.resources import create_lead, first_pipeline_id, walk
 from apollospace_conformance.session import KitSession
-from apollospace_conformance.suite.conftest import body_of, idempotency_key
+from .conftest import body_of, idempotency_key
 from apollospace_spec.model import resolve
 from apollospace_spec.validation import describe
 
