@@ -32,6 +32,7 @@ def _settings_restored(kit: KitSession):  # type: ignore[no-untyped-def]
     restore_settings(kit, saved)
 
 
+@pytest.mark.observational
 @pytest.mark.requirement(*FUZZ_REQUIREMENTS)
 @schema.parametrize()
 def test_fuzz(case, kit: KitSession) -> None:  # type: ignore[no-untyped-def]
@@ -54,8 +55,9 @@ if _run.settings.profile_settings.stateful:
             return {"headers": {"Authorization": f"Bearer {_run.settings.token_a}"}}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
-            from apollospace_conformance.fuzzing import builtin_checks, kit_checks
+            from apollospace_conformance.fuzzing import builtin_checks, builtin_evidence, kit_checks
 
+            builtin_evidence(case, response)
             case.validate_response(response, checks=builtin_checks() + kit_checks(), recorder=self.recorder)
 
         def after_call(self, response, case):  # type: ignore[no-untyped-def]
@@ -72,6 +74,7 @@ if _run.settings.profile_settings.stateful:
             if "Idempotency-Key" in case.headers and (case.meta is None or case.meta.generation.mode.is_positive):
                 case.headers["Idempotency-Key"] = str(_keys.getrandbits(64))
 
+    @pytest.mark.observational
     @pytest.mark.requirement(*FUZZ_REQUIREMENTS)
     def test_stateful_sequences(kit: KitSession) -> None:
         """Requirement: every convention across linked calls (create, then read, update, delete).

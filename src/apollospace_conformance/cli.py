@@ -19,7 +19,7 @@ from apollospace_conformance.locate import suite_root
 from apollospace_conformance.settings import PROFILES, ConfigError, KitSettings, load_settings
 
 SUITE = suite_root()
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 class Unreachable(Exception):
@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="apollospace-conformance",
         description="Certify an HTTP server against the Apollo Space v1 API contract and write a report you can submit.",
-        epilog="Exit status: 0 every MUST of the claimed classes passed; 1 something failed; 2 bad usage, bad configuration or an unreachable target. "
+        epilog="Exit status: 0 PASS, every MUST of the claimed classes passed with evidence; 1 FAIL, a MUST broke; 2 bad usage, bad configuration or an unreachable target; "
+        "3 INCOMPLETE, nothing broke but some MUST was not exercised (the summary lists what to add). "
         "Every option can also come from APOLLOSPACE_CONFORMANCE_<NAME> or from apollospace-conformance.toml ([conformance] table; no secrets in files).",
     )
     parser.add_argument("--version", action="version", version=f"apollospace-conformance {__version__}")
@@ -144,7 +145,7 @@ def certify(args: argparse.Namespace) -> int:
         print(f"apollospace-conformance {__version__}: certifying {settings.url} (profile {settings.profile}, seed {settings.seed})", flush=True)
         code = pytest.main(
             ["-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), f"--junitxml={output / 'junit.xml'}",
-             "-o", "junit_family=xunit2", "-q" if not args.verbose else "-v", "--no-header", "-rN", "-p", "no:randomly",
+             "-o", "junit_family=xunit2", "-q" if not args.verbose else "-v", "--no-header", "-rN", "--tb=no", "-p", "no:randomly",
              # The kit's HTTP client (httpcore) imports anyio, a pytest plugin, before pytest starts: its rewrite warning means nothing here.
              "-W", "ignore::pytest.PytestAssertRewriteWarning", str(SUITE)],
             plugins=[run],
@@ -161,10 +162,13 @@ def certify(args: argparse.Namespace) -> int:
     for kind, path in run.report_paths.items():
         print(f"  {kind:9} {path}")
     print(f"  junit     {Path(settings.output) / 'junit.xml'}")
+    tracebacks = Path(settings.output) / "tracebacks.log"
+    if tracebacks.is_file():
+        print(f"  tracebacks {tracebacks}")
     if run.state.dead:
         print(f"apollospace-conformance: the target stopped answering mid-run ({run.state.dead}); the report is partial", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_PASS if report["verdict"] == "PASS" else EXIT_FAIL
+    return {"PASS": EXIT_PASS, "INCOMPLETE": EXIT_INCOMPLETE}.get(report["verdict"], EXIT_FAIL)
 
 
 def list_requirements() -> int:

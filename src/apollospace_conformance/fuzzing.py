@@ -83,12 +83,35 @@ def _kit_check(name: str) -> Any:
 
     def check(ctx: CheckContext, response: Any, case: Any) -> bool | None:
         context = _response_context(response, case)
-        if context is not None:
-            function(context)
+        if context is not None and function(context):
+            _exercised(RESPONSE_CHECKS[name].requirement, case, response)
         return None
 
     check.__name__ = f"apollospace_{name}"
     return check
+
+
+def _exercised(requirement: str, case: Any, response: Any) -> None:
+    """One generated exchange of evidence for `requirement`."""
+    from apollospace_conformance import runtime
+
+    run = runtime.active()
+    if run is not None:
+        run.state.exercised(requirement, sample=f"{case.method.upper()} {response.request.url} -> {response.status_code} (generated case)")
+
+
+def builtin_evidence(case: Any, response: Any) -> None:
+    """What the built-in checks exercised on one generated case: every check whose condition the case met."""
+    positive = case.meta is None or case.meta.generation.mode.is_positive
+    exercised = ["/req/responses/no-server-errors", "/req/auth/bearer-required"]  # ignored_auth replays every case without credentials
+    if positive:
+        exercised.append("/req/responses/valid-input-accepted")
+    else:
+        exercised.append("/req/status-codes/invalid-input-400")
+        if "X-Organization-Id" not in (case.headers or {}):
+            exercised.append("/req/organization/header-required")
+    for requirement in exercised:
+        _exercised(requirement, case, response)
 
 
 def apollospace_valid_input_accepted(ctx: CheckContext, response: Any, case: Any) -> bool | None:
@@ -152,6 +175,7 @@ def call_and_check(case: Any, kit: Any, key_source: Any) -> None:
         headers["Idempotency-Key"] = str(uuid.UUID(int=key_source.getrandbits(128), version=4))
     response = case.call(headers=headers)
     try:
+        builtin_evidence(case, response)
         case.validate_response(response, checks=builtin_checks() + kit_checks(), headers=headers)
     finally:
         delete_created(kit, response.status_code, response.headers)

@@ -10,14 +10,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apollospace_conformance import runtime
+from apollospace_conformance.evidence import NOT_EXERCISED_PREFIX, blocking_requirement
 from apollospace_conformance.http import BudgetExhausted, KitClient, TargetUnreachable
-from apollospace_conformance.results import Failure, TestRecord, failures_from_exception
-from apollospace_conformance.session import KitSession
+from apollospace_conformance.results import (
+    Failure,
+    TestRecord,
+    failures_from_exception,
+    has_verdict,
+)
+from apollospace_conformance.session import KitSession, TestActivity
 from apollospace_conformance.settings import ENV_PREFIX, ConfigError, KitSettings, load_settings
 
 OPTION_FIELDS = {
@@ -52,6 +59,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement IDs of spec/requirements.yaml this test verifies")
+    config.addinivalue_line("markers", "observational: the test runs response checks on many exchanges; its pass is no evidence, the checks count their own")
     if any(isinstance(plugin, ConformanceRun) for plugin in config.pluginmanager.get_plugins()):
         return  # the CLI registered a run with its own settings
     given = {name: config.getoption(f"apollospace_{name}") for name in OPTION_FIELDS}
@@ -79,6 +87,8 @@ class ConformanceRun:
         self.finished_at: float | None = None
         self.report_paths: dict[str, str] = {}
         self.left_on_target: list[str] = []
+        self.fixture_exchanges: dict[str, tuple[int, list[str]]] = {}  # fixture -> the exchanges it sent, and a few of them
+        self.call_exchanges = 0  # what the running test sent in its own body
         runtime.activate(self)
 
     # --- fixtures ------------------------------------------------------------------
@@ -121,6 +131,25 @@ class ConformanceRun:
         items[:] = keep
 
     # --- outcomes ------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.state.activity = TestActivity()  # what this test sends and breaks, its setup included
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Iterator[None]:
+        """Remember the exchanges a fixture gathered: they are evidence for every test that judges its result."""
+        before, samples = self.state.activity.exchanges, len(self.state.activity.samples)
+        yield
+        sent = self.state.activity.exchanges - before
+        if sent:
+            self.fixture_exchanges[fixturedef.argname] = (sent, self.state.activity.samples[samples:])
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        before = self.state.activity.exchanges
+        yield
+        self.call_exchanges = self.state.activity.exchanges - before
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
         outcome = yield
@@ -136,16 +165,53 @@ class ConformanceRun:
 
     def _record(self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[Any]) -> None:
         cited = requirement_ids(item)
-        record = TestRecord(item.nodeid, cited, report.outcome, duration=report.duration)
+        activity = self.state.activity
+        used = [self.fixture_exchanges[name] for name in getattr(item, "fixturenames", ()) if name in self.fixture_exchanges]
+        record = TestRecord(item.nodeid, cited, report.outcome, duration=report.duration,
+                            exchanges=(self.call_exchanges if report.when == "call" else 0) + sum(sent for sent, _ in used),
+                            samples=[*activity.samples, *(sample for _, samples in used for sample in samples)][:3],
+                            observational=item.get_closest_marker("observational") is not None)
         if report.outcome == "skipped":
             longrepr = report.longrepr
             record.reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr).removeprefix("Skipped: ")
+            blocker = blocking_requirement(record.reason)
+            if blocker is not None:
+                record.outcome, record.blocked_by = "blocked", [blocker]
+            elif record.reason.startswith(NOT_EXERCISED_PREFIX):
+                record.outcome, record.reason = "not_exercised", record.reason.removeprefix(NOT_EXERCISED_PREFIX)
         elif report.outcome == "failed" and call.excinfo is not None:
             if call.excinfo.errisinstance(TargetUnreachable):
                 record.outcome, record.reason = "skipped", "the target stopped answering"
             else:
+                self._trace(item, report)
                 record.failures = failures_from_exception(call.excinfo.value, item.nodeid, cited)
+                blockers = self._blockers(call.excinfo.value, cited, activity.broken)
+                if blockers:
+                    record.outcome, record.failures, record.blocked_by = "blocked", [], blockers
+                    record.reason = f"an earlier step broke {', '.join(blockers)}: {type(call.excinfo.value).__name__}"
         self.records.append(record)
+
+    def _blockers(self, error: BaseException, cited: list[str], broken: set[str]) -> list[str]:
+        """The claimed requirements this test's own responses broke, when its error is not a verdict on what it cites.
+
+        A test that ends in an unexpected error (a KeyError on a body that is not
+        the documented one, a fixture that could not set up) after the server broke
+        another requirement on the way says nothing about its own: it is BLOCKED.
+        """
+        if has_verdict(error, cited):
+            return []
+        claimed = self.claimed
+        return sorted(rid for rid in broken if rid not in cited and rid.split("/")[2] in claimed)
+
+    def _trace(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        """Tracebacks go to a log in the output folder, never to the terminal."""
+        out = Path(self.settings.output)
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "tracebacks.log").open("a", encoding="utf-8") as log:
+            log.write(f"=== {item.nodeid} ({report.when})\n{self.state.redact(report.longreprtext)}\n\n")
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        (Path(self.settings.output) / "tracebacks.log").unlink(missing_ok=True)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from apollospace_conformance.report import write_reports

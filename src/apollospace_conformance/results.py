@@ -6,9 +6,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from apollospace_conformance.evidence import SAMPLES_KEPT, Evidence
 from apollospace_spec import RequirementCatalog
+from apollospace_spec.catalog import Requirement
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+NOT_EXERCISED, BLOCKED, INCOMPLETE = "NOT EXERCISED", "BLOCKED", "INCOMPLETE"
+STATUSES = (PASS, FAIL, NOT_EXERCISED, BLOCKED, SKIP)
 _CITED = re.compile(r"\[(/req/[a-z0-9/-]+)\]")
 
 
@@ -25,10 +29,14 @@ class Failure:
 class TestRecord:
     nodeid: str
     requirements: list[str]
-    outcome: str  # passed, failed, skipped
+    outcome: str  # passed, failed, skipped, not_exercised, blocked
     failures: list[Failure] = field(default_factory=list)
     reason: str = ""
     duration: float = 0.0
+    exchanges: int = 0  # requests the test sent (its evidence when it passed)
+    samples: list[str] = field(default_factory=list)
+    blocked_by: list[str] = field(default_factory=list)
+    observational: bool = False  # its pass is no evidence: the checks it runs count their own
 
 
 @dataclass
@@ -41,6 +49,9 @@ class RequirementResult:
     reason: str
     tests: list[str]
     failures: list[Failure]
+    evidence: int = 0
+    samples: list[str] = field(default_factory=list)
+    blocked_by: list[str] = field(default_factory=list)
 
 
 def failures_from_exception(exc: BaseException, test: str, cited: list[str]) -> list[Failure]:
@@ -74,6 +85,20 @@ def failures_from_exception(exc: BaseException, test: str, cited: list[str]) -> 
     return [Failure(requirement, "the behaviour the requirement states", f"{type(exc).__name__}: {text[:600]}", None, test) for requirement in targets]
 
 
+def has_verdict(error: BaseException, cited: list[str]) -> bool:
+    """Whether an exception is a judgement on a requirement (a violation, a schemathesis check) rather than an accident."""
+    from schemathesis.core.failures import Failure as SchemathesisFailure
+
+    from apollospace_conformance.checks import ContractViolation
+
+    children = getattr(error, "exceptions", None)
+    if children:
+        return all(has_verdict(child, cited) for child in children)
+    if isinstance(error, ContractViolation | SchemathesisFailure):
+        return True
+    return bool(_CITED.findall(str(error)))
+
+
 def _reproduction(text: str) -> str | None:
     """The curl command schemathesis prints under "Reproduce with:"."""
     marker = text.find("Reproduce with:")
@@ -86,52 +111,91 @@ def _reproduction(text: str) -> str | None:
     return None
 
 
-def requirement_results(catalog: RequirementCatalog, records: list[TestRecord], claimed: set[str], extra_failures: list[Failure]) -> list[RequirementResult]:
+def requirement_results(catalog: RequirementCatalog, records: list[TestRecord], claimed: set[str], extra_failures: list[Failure],
+                        evidence: dict[str, Evidence] | None = None) -> list[RequirementResult]:
+    """Each requirement's status from the tests that cite it, the failures found and the evidence gathered."""
+    evidence = evidence or {}
     results = []
     for requirement in catalog.requirements.values():
         citing = [r for r in records if requirement.id in r.requirements]
         failures = [f for r in records for f in r.failures if f.requirement == requirement.id] + [f for f in extra_failures if f.requirement == requirement.id]
-        if requirement.klass not in claimed:
-            status, reason = SKIP, f"class '{requirement.klass}' not claimed in this run"
-        elif "http" not in requirement.verified_by:
-            status, reason = SKIP, "a property of the published spec, checked by its house rules, not over HTTP"
-        elif failures:
-            status, reason = FAIL, f"{len(failures)} failure(s)"
-        elif any(r.outcome == "passed" for r in citing):
-            status, reason = PASS, f"{sum(r.outcome == 'passed' for r in citing)} test(s) passed"
-        else:
-            reasons = sorted({r.reason for r in citing if r.reason}) or ["no test ran for it"]
-            status, reason = SKIP, "; ".join(reasons)[:400]
-        results.append(RequirementResult(requirement.id, requirement.level, requirement.klass, requirement.statement, status, reason, [r.nodeid for r in citing], failures[:10]))
+        seen = Evidence()
+        for source in (evidence.get(requirement.id), *(_test_evidence(r) for r in citing)):
+            if source is not None:
+                seen.add(source.count, None)
+                seen.samples.extend(sample for sample in source.samples if sample not in seen.samples)
+        status, reason, blockers = _status(requirement, claimed, citing, failures, seen)
+        results.append(RequirementResult(requirement.id, requirement.level, requirement.klass, requirement.statement, status, reason,
+                                         [r.nodeid for r in citing], failures[:10], seen.count, seen.samples[:SAMPLES_KEPT], blockers))
     return results
 
 
+def _test_evidence(record: TestRecord) -> Evidence | None:
+    """What a passed behaviour test adds: the exchanges it sent."""
+    if record.outcome != "passed" or record.observational or not record.exchanges:
+        return None
+    return Evidence(record.exchanges, list(record.samples))
+
+
+def _status(requirement: Requirement, claimed: set[str], citing: list[TestRecord], failures: list[Failure], seen: Evidence) -> tuple[str, str, list[str]]:
+    if requirement.klass not in claimed:
+        return SKIP, f"class '{requirement.klass}' not claimed in this run", []
+    if "http" not in requirement.verified_by:
+        return SKIP, "a property of the published spec, checked by its house rules, not over HTTP", []
+    if failures:
+        return FAIL, f"{len(failures)} failure(s)", []
+    if seen.count and any(r.outcome == "passed" for r in citing):
+        return PASS, f"{seen.count} exchange(s) exercised it", []
+    blockers = sorted({b for r in citing for b in r.blocked_by if b != requirement.id})
+    if blockers:
+        return BLOCKED, f"blocked by {', '.join(blockers)}: " + "; ".join(sorted({r.reason for r in citing if r.blocked_by}))[:300], blockers
+    missing = sorted({r.reason for r in citing if r.outcome == "skipped" and r.reason})
+    if missing:
+        return SKIP, "; ".join(missing)[:400], []
+    unmet = sorted({r.reason for r in citing if r.outcome == "not_exercised" and r.reason})
+    if unmet:
+        return NOT_EXERCISED, "; ".join(unmet)[:400], []
+    if any(r.outcome == "passed" for r in citing):
+        return NOT_EXERCISED, "its tests passed but no exchange met its condition", []
+    return NOT_EXERCISED, "no test ran for it", []
+
+
 def verdict(results: list[RequirementResult], claimed: set[str], catalog: RequirementCatalog) -> tuple[str, list[str]]:
-    """PASS when every HTTP-verifiable MUST of the claimed classes passed; the reasons otherwise."""
-    problems = []
+    """PASS when every HTTP-verifiable MUST of the claimed classes passed with evidence; else FAIL or INCOMPLETE, with why."""
+    failed, incomplete = [], []
     for result in results:
         requirement = catalog[result.id]
         if result.klass not in claimed or not requirement.is_must or "http" not in requirement.verified_by:
             continue
         if result.status == FAIL:
-            problems.append(f"{result.id} failed")
-        elif result.status == SKIP:
-            problems.append(f"{result.id} not verified ({result.reason})")
-    return (PASS if not problems else FAIL), problems
+            failed.append(f"{result.id} FAIL: {_first_failure(result)}")
+        elif result.status != PASS:
+            incomplete.append(f"{result.id} {result.status}: {result.reason}")
+    if failed:
+        return FAIL, failed + incomplete
+    return (INCOMPLETE, incomplete) if incomplete else (PASS, [])
 
 
-def class_status(results: list[RequirementResult], claimed: set[str]) -> dict[str, str]:
+def _first_failure(result: RequirementResult) -> str:
+    if not result.failures:
+        return result.reason
+    first = result.failures[0]
+    return f"expected {first.expected}; received {first.received}"[:300]
+
+
+def class_status(results: list[RequirementResult], claimed: set[str], catalog: RequirementCatalog) -> dict[str, str]:
+    """FAIL when one of the class's MUSTs failed; PASS only when each of its HTTP MUSTs passed; INCOMPLETE otherwise."""
     statuses: dict[str, str] = {}
-    for result in results:
-        current = statuses.get(result.klass)
-        if result.klass not in claimed:
-            statuses[result.klass] = SKIP
-        elif result.status == FAIL or current == FAIL:
-            statuses[result.klass] = FAIL
-        elif result.status == PASS or current == PASS:
-            statuses[result.klass] = PASS
+    for klass in sorted({r.klass for r in results}):
+        musts = [r for r in results if r.klass == klass and catalog[r.id].is_must and "http" in catalog[r.id].verified_by]
+        if klass not in claimed:
+            statuses[klass] = SKIP
+        elif any(r.status == FAIL for r in musts):
+            statuses[klass] = FAIL
+        elif all(r.status == PASS for r in musts):
+            statuses[klass] = PASS
         else:
-            statuses[result.klass] = current or SKIP
+            statuses[klass] = INCOMPLETE
     return statuses
 
 

@@ -75,16 +75,30 @@ class KitSession:
             self.generated_cases += 1
             self.case_digest.update(json.dumps([method, path, parts], sort_keys=True, default=str).encode())
 
-    def exercised(self, requirement: str, exchange: Exchange | None = None, count: int = 1) -> None:
-        """Count `count` exchanges of evidence for `requirement` (a behaviour test saying what it exercised)."""
+    def exercised(self, requirement: str, exchange: Exchange | None = None, count: int = 1, sample: str | None = None) -> None:
+        """Count `count` exchanges of evidence for `requirement`; `exchange` (or `sample`) is what a report shows of them."""
         with self._lock:
-            self.evidence[requirement].add(count, exchange.describe() if exchange is not None else None)
+            self.evidence[requirement].add(count, exchange.describe() if exchange is not None else sample)
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret token replaced by the name reproductions use for it."""
+        for secret, name in self.secret_names().items():
+            text = text.replace(secret, f"${name}")
+            for part in secret.split(".")[1:]:  # a JWT's payload or signature alone still identifies it
+                if len(part) >= 16:
+                    text = text.replace(part, "<redacted>")
+        return text
 
     def client(self, token: str | None, org_id: str | None) -> KitClient:
-        secrets = {self.settings.token_a: "APOLLOSPACE_TOKEN", self.settings.token_b: "APOLLOSPACE_TOKEN_B", self.settings.expired_token: "APOLLOSPACE_EXPIRED_TOKEN",
-                   self.settings.member_token: "APOLLOSPACE_MEMBER_TOKEN", self.settings.viewer_token: "APOLLOSPACE_VIEWER_TOKEN"}
         return KitClient(self.settings.url, self.pacer, token=token, org_id=org_id, timeout=self.settings.timeout,
-                         observer=self.observe, secrets={secret: name for secret, name in secrets.items() if secret})
+                         observer=self.observe, secrets=self.secret_names())
+
+    def secret_names(self) -> dict[str, str]:
+        """Each secret token given, and the shell variable reproductions show instead of it."""
+        settings = self.settings
+        named = {settings.token_a: "APOLLOSPACE_TOKEN", settings.token_b: "APOLLOSPACE_TOKEN_B", settings.expired_token: "APOLLOSPACE_EXPIRED_TOKEN",
+                 settings.member_token: "APOLLOSPACE_MEMBER_TOKEN", settings.viewer_token: "APOLLOSPACE_VIEWER_TOKEN"}
+        return {secret: name for secret, name in named.items() if secret}
 
     def observe(self, exchange: Exchange) -> None:
         """Run the passive response checks on one exchange of a documented operation."""
@@ -95,6 +109,7 @@ class KitSession:
             if has_credentials and exchange.status == 401:
                 self.observations.auth_rejections += 1
             self.activity.exchanges += 1
+            self.observations.applied["answered"] += 1
             if len(self.activity.samples) < 3:
                 self.activity.samples.append(exchange.describe()[:300])
         if operation is None:

@@ -37,7 +37,7 @@ def _short(value: Any, limit: int = 300) -> str:
 # --- errors -------------------------------------------------------------------
 
 
-@response_check("error_envelope", "/req/errors/envelope")
+@response_check("error_envelope", "/req/errors/envelope", needs="an error answer (4xx or 5xx)")
 def error_envelope(ctx: ResponseContext) -> bool | None:
     if not ctx.is_error:
         return
@@ -62,7 +62,7 @@ def request_id_header(ctx: ResponseContext) -> bool | None:
     return True
 
 
-@response_check("documented_error_code", "/req/errors/documented-codes")
+@response_check("documented_error_code", "/req/errors/documented-codes", needs="an error answer with the envelope")
 def documented_error_code(ctx: ResponseContext) -> bool | None:
     error = ctx.body.get("error") if ctx.is_error and isinstance(ctx.body, dict) else None
     if not isinstance(error, dict) or not isinstance(error.get("code"), str):
@@ -74,7 +74,7 @@ def documented_error_code(ctx: ResponseContext) -> bool | None:
     return True
 
 
-@response_check("json_content_type", "/req/errors/json-content-type")
+@response_check("json_content_type", "/req/errors/json-content-type", needs="an answer with a body")
 def json_content_type(ctx: ResponseContext) -> bool | None:
     if not ctx.raw_body:
         return
@@ -98,7 +98,7 @@ def documented_status(ctx: ResponseContext) -> bool | None:
     return True
 
 
-@response_check("created_with_body", "/req/status-codes/created-201")
+@response_check("created_with_body", "/req/status-codes/created-201", needs="a successful creating POST")
 def created_with_body(ctx: ResponseContext) -> bool | None:
     if not ctx.operation.is_create or not 200 <= ctx.status < 300:
         return
@@ -109,7 +109,7 @@ def created_with_body(ctx: ResponseContext) -> bool | None:
     return True
 
 
-@response_check("delete_without_body", "/req/status-codes/delete-204")
+@response_check("delete_without_body", "/req/status-codes/delete-204", needs="a successful DELETE")
 def delete_without_body(ctx: ResponseContext) -> bool | None:
     if ctx.operation.method != "delete" or not 200 <= ctx.status < 300:
         return
@@ -121,7 +121,7 @@ def delete_without_body(ctx: ResponseContext) -> bool | None:
 # --- rate limits ----------------------------------------------------------------
 
 
-@response_check("retry_after_on_429", "/req/rate-limits/429-retry-after")
+@response_check("retry_after_on_429", "/req/rate-limits/429-retry-after", needs="a 429 answer: pass --rate-limit-probe, or lower the target's limits within --probe-max-requests")
 def retry_after_on_429(ctx: ResponseContext) -> bool | None:
     if ctx.status != 429:
         return
@@ -140,15 +140,17 @@ def _page(ctx: ResponseContext) -> dict[str, Any] | None:
     return ctx.body if isinstance(ctx.body, dict) else {}
 
 
-@response_check("page_shape", "/req/pagination/cursor-based")
+@response_check("page_shape", "/req/pagination/cursor-based", needs="a 200 page of a list operation")
 def page_shape(ctx: ResponseContext) -> bool | None:
     page = _page(ctx)
-    if page is not None and not isinstance(page.get("items"), list):
+    if page is None:
+        return None
+    if not isinstance(page.get("items"), list):
         raise _fail(ctx, "/req/pagination/cursor-based", "a page {items: [...], next_cursor}", _short(page))
     return True
 
 
-@response_check("next_cursor_present", "/req/pagination/next-cursor-null-at-end")
+@response_check("next_cursor_present", "/req/pagination/next-cursor-null-at-end", needs="a 200 page of a list operation")
 def next_cursor_present(ctx: ResponseContext) -> bool | None:
     page = _page(ctx)
     if page is None:
@@ -160,7 +162,7 @@ def next_cursor_present(ctx: ResponseContext) -> bool | None:
     return True
 
 
-@response_check("limit_respected", "/req/pagination/limit-respected")
+@response_check("limit_respected", "/req/pagination/limit-respected", needs="a 200 page of a list operation")
 def limit_respected(ctx: ResponseContext) -> bool | None:
     page = _page(ctx)
     if page is None or not isinstance(page.get("items"), list):

@@ -16,16 +16,17 @@ class ResponseCheck:
     name: str
     requirement: str
     function: CheckFunction
+    needs: str  # the response the check applies to, and how a run gets one (for NOT EXERCISED)
 
 
 RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
 
 
-def response_check(name: str, requirement: str) -> Callable[[CheckFunction], CheckFunction]:
+def response_check(name: str, requirement: str, needs: str = "a response of a documented operation") -> Callable[[CheckFunction], CheckFunction]:
     """Register a check that raises ContractViolation for `requirement` when a response breaks it."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        RESPONSE_CHECKS[name] = ResponseCheck(name, requirement, function)
+        RESPONSE_CHECKS[name] = ResponseCheck(name, requirement, function, needs)
         return function
 
     return register

@@ -11,6 +11,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from apollospace_conformance import __version__
 from apollospace_conformance.results import (
+    FAIL,
+    STATUSES,
     Failure,
     as_dict,
     class_status,
@@ -33,12 +35,12 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
     if observed.responses and observed.auth_rejections / observed.responses > MIN_MEANINGFUL:
         extra.append(Failure("/req/auth/bearer-required", "tenant A's credentials accepted",
                              f"{observed.auth_rejections} of {observed.responses} credentialed requests answered 401: a meaningless pass is refused"))
-    results = requirement_results(catalog, run.records, claimed, extra)
+    results = requirement_results(catalog, run.records, claimed, extra, run.state.evidence)
     outcome, problems = verdict(results, claimed, catalog)
     if run.state.dead:
-        outcome, problems = "FAIL", [f"the target stopped answering: {run.state.dead}", *problems]
-    counts = {status: sum(r.status == status for r in results) for status in ("PASS", "FAIL", "SKIP")}
-    tests = {outcome_name: sum(r.outcome == outcome_name for r in run.records) for outcome_name in ("passed", "failed", "skipped")}
+        outcome, problems = FAIL, [f"the target stopped answering: {run.state.dead}", *problems]
+    counts = {status: sum(r.status == status for r in results) for status in STATUSES}
+    tests = {outcome_name: sum(r.outcome == outcome_name for r in run.records) for outcome_name in ("passed", "failed", "skipped", "not_exercised", "blocked")}
     return {
         "verdict": outcome,
         "problems": problems,
@@ -55,7 +57,7 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
             "requests_sent": run.state.pacer.sent,
         },
         "claimed_classes": sorted(claimed),
-        "classes": class_status(results, claimed),
+        "classes": class_status(results, claimed, catalog),
         "counts": {"requirements": counts, "tests": tests, "cases": len(run.records), "generated_cases": run.state.generated_cases,
                    "generated_cases_digest": run.state.case_digest.hexdigest()[:16]},
         "requirements": [as_dict(r) for r in results],
@@ -83,11 +85,16 @@ def write_reports(run: ConformanceRun) -> dict[str, str]:
 
 
 def summary_table(report: dict[str, Any]) -> str:
-    """The terminal summary: one line per class, then the verdict."""
-    lines = [f"{'class':14} {'status':6} {'pass':>5} {'fail':>5} {'skip':>5}"]
+    """The terminal summary: one line per class with its requirement counts, the verdict, then why it did not pass."""
+    short = {"PASS": "pass", "FAIL": "fail", "NOT EXERCISED": "unexer", "BLOCKED": "blocked", "SKIP": "skip"}
+    lines = [f"{'class':14} {'status':10} " + " ".join(f"{name:>7}" for name in short.values())]
     for klass, status in sorted(report["classes"].items()):
         rows = [r for r in report["requirements"] if r["klass"] == klass]
-        lines.append(f"{klass:14} {status:6} {sum(r['status'] == 'PASS' for r in rows):5} {sum(r['status'] == 'FAIL' for r in rows):5} {sum(r['status'] == 'SKIP' for r in rows):5}")
+        lines.append(f"{klass:14} {status:10} " + " ".join(f"{sum(r['status'] == full for r in rows):7}" for full in short))
     counts = report["counts"]["requirements"]
-    lines.append(f"verdict: {report['verdict']}  ({counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped requirements; {report['provenance']['requests_sent']} requests)")
+    tally = ", ".join(f"{counts[full]} {name}" for full, name in (("PASS", "passed"), ("FAIL", "failed"), ("NOT EXERCISED", "not exercised"), ("BLOCKED", "blocked"), ("SKIP", "skipped")))
+    lines.append(f"verdict: {report['verdict']}  ({tally} requirements; {report['provenance']['requests_sent']} requests)")
+    if report["problems"]:
+        lines.append("why it did not pass:")
+        lines.extend(f"  {problem}" for problem in report["problems"])
     return "\n".join(lines)
