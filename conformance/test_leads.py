@@ -22,6 +22,7 @@ from apollospace_conformance.resources import (
     first_pipeline_id,
     lead_body,
     walk,
+    was_created,
 )
 from apollospace_conformance.session import KitSession
 from ._requests import error_code, random_uuid4
@@ -110,8 +111,8 @@ def test_lead_without_stage_enters_first_active_stage(kit: KitSession, api: KitC
         if len(active) > 1:
             placed = api.post("/leads", lead_body(kit, pipeline_id, stage_id=active[1]["id"]))
             kit.remember_created(api, placed)
-            if placed.status != 201 or body_of(placed).get("stage_id") != active[1]["id"]:
-                raise violation(requirement, f"201 with a lead in stage {active[1]['id']}, the stage_id it was created with", placed.describe(), placed)
+            if not was_created(placed) or body_of(placed).get("stage_id") != active[1]["id"]:
+                raise violation(requirement, f"a created lead in stage {active[1]['id']}, the stage_id it was created with", placed.describe(), placed)
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -256,8 +257,8 @@ def test_deleted_lead_is_404(kit: KitSession, api: KitClient) -> None:
 
 def _start_import(api: KitClient, body: dict[str, Any], requirement: str) -> Exchange:
     created = api.post("/lead-imports", body, headers=idempotency_key())
-    if created.status != 201 or not body_of(created).get("id"):
-        raise violation(requirement, "201 with the import job", created.describe(), created)
+    if not was_created(created):
+        raise violation(requirement, "the import job created", created.describe(), created)
     return created
 
 

@@ -21,7 +21,7 @@ import pytest
 from apollospace_conformance import runtime
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
-from apollospace_conformance.resources import create_lead
+from apollospace_conformance.resources import create_lead, was_created
 from apollospace_conformance.session import KitSession
 from ._requests import (
     documented_body_example,
@@ -147,7 +147,7 @@ class Lists:
         if "description" in properties:
             body["description"] = f"{self.kit.tag}: parent of {op.operation_id}"
         created = self.api.post(collection, body)
-        if created.status != 201 or not isinstance(created.response_body, dict):
+        if not was_created(created):
             self._why[name] = f"creating one failed: {created.describe()[:160]}"
             return None
         self.kit.remember_created(self.api, created)
@@ -164,7 +164,7 @@ class Lists:
         if create is None or body is None:
             return
         for _ in range(CHILDREN):  # deleted with their parent at the end of the run
-            if self.api.post(path, body).status != 201:
+            if not was_created(self.api.post(path, body)):
                 return
 
     # --- filters and cursors -------------------------------------------------------

@@ -184,24 +184,33 @@ class ConformanceRun:
                 record.outcome, record.reason = "skipped", "the target stopped answering"
             else:
                 self._trace(item, report)
-                record.failures = failures_from_exception(call.excinfo.value, item.nodeid, cited)
-                blockers = self._blockers(call.excinfo.value, cited, activity.broken)
-                if blockers:
-                    record.outcome, record.failures, record.blocked_by = "blocked", [], blockers
-                    record.reason = f"an earlier step broke {', '.join(blockers)}: {type(call.excinfo.value).__name__}"
+                self._judge(record, call.excinfo.value, activity.broken)
         self.records.append(record)
 
-    def _blockers(self, error: BaseException, cited: list[str], broken: set[str]) -> list[str]:
-        """The claimed requirements this test's own responses broke, when its error is not a verdict on what it cites.
+    def _judge(self, record: TestRecord, error: BaseException, broken: set[str]) -> None:
+        """FAIL for what the test cites, or BLOCKED when what broke was another requirement on the way.
 
-        A test that ends in an unexpected error (a KeyError on a body that is not
-        the documented one, a fixture that could not set up) after the server broke
-        another requirement on the way says nothing about its own: it is BLOCKED.
+        A test whose only violations are of requirements it does not cite (a
+        shared step that creates a lead found the create answering 200) could not
+        judge its own: it is BLOCKED by those, which fail on their own. A test
+        that ends in an unexpected error (a KeyError on a body that is not the
+        documented one, a fixture that could not set up) after the server broke
+        another claimed requirement on the way is BLOCKED by that one.
         """
-        if has_verdict(error, cited):
-            return []
-        claimed = self.claimed
-        return sorted(rid for rid in broken if rid not in cited and rid.split("/")[2] in claimed)
+        cited = record.requirements
+        failures = failures_from_exception(error, record.nodeid, cited)
+        if not has_verdict(error, cited):
+            claimed = self.claimed
+            accident = sorted(rid for rid in broken if rid not in cited and rid.split("/")[2] in claimed)
+            if accident:
+                record.outcome, record.blocked_by = "blocked", accident
+                record.reason = f"an earlier step broke {', '.join(accident)}, then {type(error).__name__}"
+                return
+        record.failures = failures
+        foreign = sorted({f.requirement for f in failures} - set(cited))
+        if foreign and not any(f.requirement in cited for f in failures):
+            record.outcome, record.blocked_by = "blocked", foreign
+            record.reason = f"a step it depends on broke {', '.join(foreign)}"
 
     def _trace(self, item: pytest.Item, report: pytest.TestReport) -> None:
         """Tracebacks go to a log in the output folder, never to the terminal."""

@@ -148,7 +148,8 @@ def _status(requirement: Requirement, claimed: set[str], citing: list[TestRecord
         return PASS, f"{seen.count} exchange(s) exercised it", []
     blockers = sorted({b for r in citing for b in r.blocked_by if b != requirement.id})
     if blockers:
-        return BLOCKED, f"blocked by {', '.join(blockers)}: " + "; ".join(sorted({r.reason for r in citing if r.blocked_by}))[:300], blockers
+        stopped = sorted(r.nodeid for r in citing if r.blocked_by)
+        return BLOCKED, f"blocked by {', '.join(blockers)}: it broke in a step of {', '.join(stopped[:3])}{' ...' if len(stopped) > 3 else ''}", blockers
     missing = sorted({r.reason for r in citing if r.outcome == "skipped" and r.reason})
     if missing:
         return SKIP, "; ".join(missing)[:400], []

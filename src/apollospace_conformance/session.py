@@ -110,6 +110,7 @@ class KitSession:
                 self.observations.auth_rejections += 1
             self.activity.exchanges += 1
             self.observations.applied["answered"] += 1
+            self.evidence["/req/responses/timely"].add(1, exchange.describe())
             if len(self.activity.samples) < 3:
                 self.activity.samples.append(exchange.describe()[:300])
         if operation is None:
