@@ -27,6 +27,8 @@ class Failure:
 
 @dataclass
 class TestRecord:
+    __test__ = False  # a record of a test, not a test
+
     nodeid: str
     requirements: list[str]
     outcome: str  # passed, failed, skipped, not_exercised, blocked

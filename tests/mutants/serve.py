@@ -23,13 +23,14 @@ from apollospace_refserver.cli import credentials  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("variant", help="module name under tests/mutants/variants, or 'reference' for the unbroken server")
+    parser.add_argument("variant", help="module name under tests/mutants/variants, a dotted module path, or 'reference' for the unbroken server")
     parser.add_argument("--credentials-file", required=True)
     args = parser.parse_args()
     settings = Settings(database=":memory:", webhook_retry_schedule=(1.0, 2.0, 4.0), run_step_seconds=0.02)
     wrap = None
     if args.variant != "reference":
-        variant = importlib.import_module(f"tests.mutants.variants.{args.variant}")
+        # A dotted name is a module elsewhere (tests/conformance/servers: correct servers in unusual configurations).
+        variant = importlib.import_module(args.variant if "." in args.variant else f"tests.mutants.variants.{args.variant}")
         configure = getattr(variant, "configure", None)
         if configure is not None:
             settings = configure(settings)

@@ -61,14 +61,14 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
         "counts": {"requirements": counts, "tests": tests, "cases": len(run.records), "generated_cases": run.state.generated_cases,
                    "generated_cases_digest": run.state.case_digest.hexdigest()[:16]},
         "requirements": [as_dict(r) for r in results],
-        "left_on_target": run.left_on_target,
+        "left_on_target": sorted(set(run.left_on_target)),
         "partial": bool(run.state.dead),
     }
 
 
 def _environment() -> Environment:
     return Environment(loader=PackageLoader("apollospace_conformance.report", "templates"), undefined=StrictUndefined,
-                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                       autoescape=select_autoescape(["html", "html.jinja"]), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def write_reports(run: ConformanceRun) -> dict[str, str]:
@@ -78,8 +78,8 @@ def write_reports(run: ConformanceRun) -> dict[str, str]:
     paths = {"json": out / "report.json", "markdown": out / "certificate.md", "html": out / "certificate.html"}
     paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
     env = _environment()
-    paths["markdown"].write_text(env.get_template("certificate.md.jinja").render(report=report), "utf-8")
-    paths["html"].write_text(env.get_template("certificate.html.jinja").render(report=report), "utf-8")
+    paths["markdown"].write_text(env.get_template("certificate.md.jinja").render(report=report, statuses=STATUSES), "utf-8")
+    paths["html"].write_text(env.get_template("certificate.html.jinja").render(report=report, statuses=STATUSES), "utf-8")
     run.report = report  # type: ignore[attr-defined]
     return {kind: str(path) for kind, path in paths.items()}
 
