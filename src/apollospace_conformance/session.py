@@ -38,6 +38,11 @@ class Observations:
     auth_rejections: int = 0  # 401 or 404 to a request with valid tenant credentials
 
 
+def sample_of(exchange: Exchange) -> str:
+    """An exchange as evidence shows it: method, URL and status (bodies may hold secrets, such as a new webhook's)."""
+    return f"{exchange.method} {exchange.url} -> {exchange.status}"
+
+
 @dataclass
 class TestActivity:
     """What the running test did: the exchanges it sent and the requirements its responses broke passively."""
@@ -78,7 +83,7 @@ class KitSession:
     def exercised(self, requirement: str, exchange: Exchange | None = None, count: int = 1, sample: str | None = None) -> None:
         """Count `count` exchanges of evidence for `requirement`; `exchange` (or `sample`) is what a report shows of them."""
         with self._lock:
-            self.evidence[requirement].add(count, exchange.describe() if exchange is not None else sample)
+            self.evidence[requirement].add(count, sample_of(exchange) if exchange is not None else sample)
 
     def redact(self, text: str) -> str:
         """`text` with every secret token replaced by the name reproductions use for it."""
@@ -110,9 +115,9 @@ class KitSession:
                 self.observations.auth_rejections += 1
             self.activity.exchanges += 1
             self.observations.applied["answered"] += 1
-            self.evidence["/req/responses/timely"].add(1, exchange.describe())
+            self.evidence["/req/responses/timely"].add(1, sample_of(exchange))
             if len(self.activity.samples) < 3:
-                self.activity.samples.append(exchange.describe()[:300])
+                self.activity.samples.append(sample_of(exchange))
         if operation is None:
             return
         ctx = ResponseContext(
@@ -123,7 +128,7 @@ class KitSession:
         with self._lock:
             for name in applied:
                 self.observations.applied[name] += 1
-                self.evidence[RESPONSE_CHECKS[name].requirement].add(1, exchange.describe())
+                self.evidence[RESPONSE_CHECKS[name].requirement].add(1, sample_of(exchange))
             for broken in violations:
                 self.activity.broken.add(broken.requirement)
                 if len(self.observations.violations[broken.requirement]) < 5:
@@ -136,7 +141,7 @@ class KitSession:
         if not isinstance(request_id, str):
             return
         self.observations.applied["request_id_unique"] += 1
-        self.evidence["/req/errors/request-id-unique"].add(1, exchange.describe())
+        self.evidence["/req/errors/request-id-unique"].add(1, sample_of(exchange))
         first = self.observations.request_ids.setdefault(request_id, exchange.describe())
         if first != exchange.describe():
             self.activity.broken.add("/req/errors/request-id-unique")
