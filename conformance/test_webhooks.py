@@ -8,6 +8,7 @@ event types from the request schema of `sendWebhookTestEvent`.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,9 +31,10 @@ from apollospace_conformance.receiver import (
 )
 from apollospace_conformance.resources import create_lead, first_pipeline_id, walk
 from apollospace_conformance.session import KitSession
-from .conftest import body_of, idempotency_key
 from apollospace_spec.model import resolve
 from apollospace_spec.validation import describe
+
+from .conftest import body_of, idempotency_key
 
 DELIVERY_TIMEOUT_SECONDS = 20.0  # first attempts are made as soon as the event is queued
 RETRY_TIMEOUT_SECONDS = 30.0  # the documented schedule retries 5 s after a failed first attempt
@@ -651,3 +653,69 @@ def test_activity_created_reaches_subscriptions(kit: KitSession, api: KitClient,
                           requirement, f"activity.created of type stage_change for lead {lead['id']}", cause=moved)
         _silent(receiver, other, lambda r: _payload(r).get("type") == "activity.created", requirement, "activity.created for a subscription to lead.created only")
 
+
+
+def inbound_channels(kit: KitSession) -> list[str]:
+    """The channels logInboundMessage accepts, from its request schema's `channel` enum."""
+    document = kit.spec.document
+    body = resolve(document, _operation(kit, "logInboundMessage")["requestBody"])
+    schema = resolve(document, body["content"]["application/json"]["schema"])
+    return list(resolve(document, schema["properties"]["channel"])["enum"])
+
+
+def _about_activity(event_type: str, activity_id: Any) -> Callable[[ReceivedRequest], bool]:
+    return event_match(event_type, lambda data: (data.get("activity") or {}).get("id") == activity_id)
+
+
+@pytest.mark.requirement("/req/webhooks/reply-detected-event")
+def test_reply_detected_reaches_subscriptions(kit: KitSession, api: KitClient, receiver: WebhookReceiver) -> None:
+    """Requirement: /req/webhooks/reply-detected-event (logging an inbound message records a reply and delivers reply.detected to every enabled subscription of that event).
+    Test purpose: a message logged with logInboundMessage is on the lead's timeline as a reply of its channel, and
+    reply.detected about it reaches the subscriptions of that event, and only them; a note sends no reply.detected.
+    Test method: 1. subscribe one receiver path to reply.detected and another to activity.created only 2. create a
+    lead, add a note, then log an inbound message on a channel drawn (by the seed) from the spec's enum: expect a 2xx
+    with an activity of that type for the lead, is_reply true 3. find that activity on the lead's timeline 4. expect
+    reply.detected at the first path, signed with its secret (/req/webhooks/signature), valid against the event's
+    schema in the spec's webhooks section (/req/webhooks/payload-schema), a real event of the organization whose
+    data.activity is the logged activity, data.lead_id the lead and data.channel the channel 5. expect activity.created
+    about the reply at the second path (/req/webhooks/activity-created-event) 6. no reply.detected at the second path,
+    and none about the note at the first.
+    """
+    requirement = "/req/webhooks/reply-detected-event"
+    contract = event_contracts(kit).get("reply.detected")
+    if contract is None:
+        raise violation(requirement, "reply.detected described in the spec's webhooks section", "no such event there", None)
+    channel = random.Random(f"{kit.settings.seed}:reply-detected").choice(inbound_channels(kit))
+    with subscriptions(kit, api, receiver, requirement) as subs:
+        replies = subs.create("reply-detected", ["reply.detected"])
+        activities = subs.create("reply-detected-other", ["activity.created"])
+        lead = create_lead(kit, api)
+        noted = api.post(f"/leads/{lead['id']}/activities", {"body": f"Sent the proposal ({kit.tag})."}, headers=idempotency_key())
+        note_id = body_of(noted).get("id")
+        logged = api.post(f"/leads/{lead['id']}/inbound-messages", {"channel": channel, "body": f"Could you send the proposal by Friday? ({kit.tag})"},
+                          headers=idempotency_key())
+        reply = body_of(logged)
+        # 201 is /req/status-codes/created-201's to judge: any 2xx with the activity counts as logged here.
+        if not 200 <= logged.status < 300 or not reply.get("id"):
+            raise violation(requirement, f"201 with the activity logging a {channel} message from lead {lead['id']}", logged.describe(), logged)
+        wanted = {"type": channel, "lead_id": lead["id"], "is_reply": True}
+        if any(reply.get(name) != value for name, value in wanted.items()):
+            raise violation(requirement, f"the logged activity with {wanted}", logged.describe(), logged)
+        listed, pages = walk(api, f"/leads/{lead['id']}/activities", limit=50, max_pages=5)
+        if next((item for item in listed if item.get("id") == reply["id"]), None) != reply:
+            raise violation(requirement, f"the logged reply on the lead's timeline, as logged: {reply}", repr(listed)[:400], pages[-1])
+        request = wait_delivery(receiver, replies, _about_activity("reply.detected", reply["id"]), requirement,
+                                f"reply.detected for activity {reply['id']}", cause=logged)
+        check_signed(contract, request, replies.secret, "/req/webhooks/signature", logged)
+        payload = check_payload(contract, request, "/req/webhooks/payload-schema", logged)
+        expected = {"activity": reply, "lead_id": lead["id"], "channel": channel}
+        if payload.get("test") is not False or payload.get("organization_id") != kit.settings.org_a or payload.get("data") != expected:
+            raise violation(requirement, f"a real event (test false) of organization {kit.settings.org_a} with data {expected}", request.describe(), logged)
+        wait_delivery(receiver, activities, _about_activity("activity.created", reply["id"]), "/req/webhooks/activity-created-event",
+                      f"activity.created for the logged reply {reply['id']}", cause=logged)
+        _silent(receiver, activities, lambda r: _payload(r).get("type") == "reply.detected", requirement,
+                "reply.detected for a subscription to activity.created only")
+        about_note = [r for r in receiver.requests(replies.path) if note_id and _about_activity("reply.detected", note_id)(r)]
+        if about_note:
+            raise violation(requirement, f"no reply.detected for note {note_id}, which is not a reply", about_note[0].describe(), noted)
+        kit.exercised(requirement, logged)  # the report's sample: the logged reply, not the subscriptions made for it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -176,3 +177,68 @@ def test_notes_and_stage_changes_send_activity_created(live: LiveServer, pipelin
     assert delivered[1] == note
     assert {event["type"] for event in events} == {"activity.created"}
     assert {event["organization_id"] for event in events} == {ORGANIZATIONS[0].id}
+
+
+# --- inbound messages (logInboundMessage) ---------------------------------------------------
+
+
+def test_an_inbound_message_is_logged_as_a_reply(live: LiveServer, pipeline_id: str) -> None:
+    """logInboundMessage adds an activity of the message's channel by the system, is_reply true, now, with the timeline as Location."""
+    lead = new_lead(live, pipeline_id)
+    with live.client("mia") as client:
+        note = conforms(client.post(f"/leads/{lead['id']}/activities", json={"body": "Sent the proposal."}), "Activity", 201)
+        response = client.post(f"/leads/{lead['id']}/inbound-messages", json={"channel": "whatsapp", "body": "Recebi, obrigado!"})
+        reply = conforms(response, "Activity", 201)
+        assert response.headers["Location"] == f"/v1/leads/{lead['id']}/activities"
+        listed = timeline(client, lead["id"])
+        replies = timeline(client, lead["id"], type="whatsapp")
+    assert reply["type"] == "whatsapp" and reply["body"] == "Recebi, obrigado!" and reply["lead_id"] == lead["id"]
+    assert reply["actor"] == {"type": "system", "id": None}
+    assert reply["is_reply"] is True
+    assert reply["occurred_at"] == reply["created_at"] >= note["created_at"]
+    assert listed == [reply, note]
+    assert replies == [reply]
+
+
+def test_every_channel_is_accepted_and_other_types_refused(live: LiveServer, pipeline_id: str) -> None:
+    """email, whatsapp and sms are logged; any other channel, an empty body or an extra field is a 400 validation_failed."""
+    lead = new_lead(live, pipeline_id)
+    url = f"/leads/{lead['id']}/inbound-messages"
+    with live.client() as client:
+        for body in ({"channel": "note", "body": "Hi"}, {"channel": "call", "body": "Hi"}, {"channel": "email", "body": ""},
+                     {"channel": "email"}, {"body": "Hi"}, {"channel": "sms", "body": "Hi", "is_reply": False}):
+            assert error_code(client.post(url, json=body), 400) == "validation_failed"
+        assert timeline(client, lead["id"]) == []
+        logged = [conforms(client.post(url, json={"channel": channel, "body": f"By {channel}"}), "Activity", 201) for channel in ("email", "whatsapp", "sms")]
+    assert [activity["type"] for activity in logged] == ["email", "whatsapp", "sms"]
+    assert all(activity["is_reply"] for activity in logged)
+
+
+def test_viewers_cannot_log_inbound_messages_nor_other_organizations(live: LiveServer, pipeline_id: str) -> None:
+    """A viewer gets 403 insufficient_role; another organization's lead or an unknown lead is a 404 lead_not_found; nothing is logged."""
+    lead = new_lead(live, pipeline_id)
+    message = {"channel": "email", "body": "Please call me back."}
+    with live.client("victor") as client:
+        assert error_code(client.post(f"/leads/{lead['id']}/inbound-messages", json=message), 403) == "insufficient_role"
+    with live.client("bruno", "globex") as client:
+        for lead_id in (lead["id"], str(uuid.uuid4())):
+            assert error_code(client.post(f"/leads/{lead_id}/inbound-messages", json=message), 404) == "lead_not_found"
+    with live.client() as client:
+        assert timeline(client, lead["id"]) == []
+
+
+def test_a_retried_inbound_message_is_logged_once(live: LiveServer, pipeline_id: str, receiver: Receiver) -> None:
+    """Retrying logInboundMessage with the same Idempotency-Key replays the first activity and sends activity.created once."""
+    lead = new_lead(live, pipeline_id)
+    key = str(uuid.uuid4())
+    message = {"channel": "sms", "body": "Yes, Thursday works."}
+    with live.client() as client:
+        first = conforms(client.post(f"/leads/{lead['id']}/inbound-messages", json=message, headers={"Idempotency-Key": key}), "Activity", 201)
+        again = client.post(f"/leads/{lead['id']}/inbound-messages", json=message, headers={"Idempotency-Key": key})
+        assert conforms(again, "Activity", 201) == first
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert timeline(client, lead["id"]) == [first]
+    [event] = receiver.wait_for(1)
+    assert event["data"]["activity"] == first
+    time.sleep(0.3)  # the delivery worker polls every 10 ms: a second event would be here by now
+    assert len(receiver.bodies) == 1

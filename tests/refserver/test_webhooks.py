@@ -356,6 +356,36 @@ def test_lead_created_is_delivered_signed_and_valid(
     assert attempt["number"] == 1 and attempt["response_status"] == 200 and attempt["error"] is None
 
 
+def test_a_logged_inbound_message_sends_reply_detected_and_activity_created(
+    live: LiveServer, receiver: Receiver, subscribe: Subscribe
+) -> None:
+    """logInboundMessage delivers a signed reply.detected (and activity.created) about the reply; notes send no reply.detected."""
+    reply_path, activity_path = new_path(), new_path()
+    replies = subscribe(reply_path, events=["reply.detected"])
+    activities = subscribe(activity_path, events=["activity.created"])
+    lead = create_lead(live)
+    with live.client() as client:
+        checked(client.post(f"/leads/{lead['id']}/activities", json={"body": "Sent the proposal."}), "createLeadActivity", 201)
+        reply = checked(
+            client.post(f"/leads/{lead['id']}/inbound-messages", json={"channel": "email", "body": "Could you send the proposal by Friday?"}),
+            "logInboundMessage",
+            201,
+        )
+    [request] = receiver.wait_for(reply_path, 1)
+    payload = Webhook(replies["secret"]).verify(request.body, request.headers)
+    assert_valid(payload, event_pointer("reply.detected"))
+    assert payload["type"] == "reply.detected" and payload["test"] is False
+    assert payload["organization_id"] == ORG["acme"] and request.headers["webhook-id"] == payload["id"]
+    assert payload["data"] == {"activity": reply, "lead_id": lead["id"], "channel": "email"}
+    created = [Webhook(activities["secret"]).verify(got.body, got.headers) for got in receiver.wait_for(activity_path, 2)]
+    for event in created:
+        assert_valid(event, event_pointer("activity.created"))
+    [about_reply] = [event for event in created if event["data"]["activity"]["id"] == reply["id"]]
+    assert about_reply["data"]["activity"] == reply and about_reply["id"] != payload["id"]
+    time.sleep(0.2)
+    assert len(receiver.at(reply_path)) == 1 and len(receiver.at(activity_path)) == 2
+
+
 def test_only_enabled_subscriptions_to_the_type_receive_the_event(
     live: LiveServer, receiver: Receiver, subscribe: Subscribe
 ) -> None:
