@@ -27,13 +27,14 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import expect_status, first_pipeline_id, lead_body
 from apollospace_conformance.session import KitSession
+from apollospace_spec.model import Operation, resolve
+
 from ._requests import (
     documented_body_example,
     error_code,
     has_envelope,
     random_uuid4,
 )
-from apollospace_spec.model import Operation, resolve
 
 _run = runtime.require()
 _SPEC = _run.state.spec
@@ -215,6 +216,70 @@ def test_key_reuse_conflict(kit: KitSession, api: KitClient) -> None:
         if len(leads) != count:
             raise violation("/req/idempotency/key-reuse-conflict", f"{count} lead(s) with {email} (the refused request has no effect)",
                             f"{len(leads)}", page)
+
+
+# --- /req/idempotency/organization-scoped ------------------------------------------------------------
+
+
+def _created_id(exchange: Exchange) -> str | None:
+    """The id of the resource a creating call answered with (any 2xx with an id counts: the exact code is created-201's business)."""
+    body = exchange.response_body
+    if 200 <= exchange.status < 300 and isinstance(body, dict) and body.get("id"):
+        return str(body["id"])
+    return None
+
+
+def _replayed(exchange: Exchange) -> bool:
+    return exchange.response_headers.get("idempotent-replayed", "").strip().lower() == "true"
+
+
+@pytest.mark.requirement("/req/idempotency/organization-scoped")
+def test_key_scoped_to_organization(kit: KitSession, api: KitClient, api_b: KitClient) -> None:
+    """Requirement: /req/idempotency/organization-scoped (the same key and body from another organization creates that organization's own resource, never the first's stored response).
+    Test purpose: tenant B sending tenant A's key with the very same body gets a pipeline of its own; A's key still means A's pipeline.
+    Test method: 1. as tenant A, createPipeline (its body, a name, means the same in every organization) with a fresh key
+    and a body naming the run: 2xx with the pipeline 2. as tenant B, send the same key and the same body 3. expect a
+    new pipeline: 2xx, another id, not marked Idempotent-Replayed, never 409 for the key 4. as tenant B, getPipeline of
+    that id: 200 (it is B's) 5. as tenant A, send the key and body once more: the replay of A's first pipeline, not B's.
+    """
+    body = {"name": f"{kit.tag} idempotency scope"}
+    key = {"Idempotency-Key": idempotency_key(kit)}
+    first = api.post("/pipelines", body, headers=key)
+    kit.remember_created(api, first)  # no DELETE in v1: the report lists it as left on the target
+    if first.status == 403:
+        pytest.skip(f"tenant A's role cannot create pipelines ({error_code(first)}): nothing to scope a key to")
+    a_id = _created_id(first)
+    if a_id is None:
+        raise violation("/req/status-codes/created-201", "201 with the pipeline for createPipeline with an Idempotency-Key", first.describe(), first)
+    theirs = api_b.post("/pipelines", body, headers=key)
+    kit.remember_created(api_b, theirs)
+    if theirs.status == 403 and error_code(theirs) == "insufficient_role":
+        pytest.skip("tenant B's role cannot create pipelines: nothing to compare tenant A's key with")
+    if theirs.status >= 500:
+        raise violation("/req/responses/no-server-errors", "no 5xx for tenant B's createPipeline", theirs.describe(), theirs)
+    b_id = _created_id(theirs)
+    if b_id == a_id or _replayed(theirs):
+        raise violation("/req/idempotency/organization-scoped",
+                        "a new pipeline of tenant B's own for tenant A's key and body sent by tenant B (keys are scoped to the organization)",
+                        f"tenant A's stored response, pipeline {a_id}{' (marked Idempotent-Replayed)' if _replayed(theirs) else ''}: {theirs.describe()}",
+                        theirs)
+    if b_id is None:
+        raise violation("/req/idempotency/organization-scoped",
+                        "a new pipeline of tenant B's own for tenant A's key and body sent by tenant B (keys are scoped to the organization)",
+                        theirs.describe(), theirs)
+    read = api_b.get(f"/pipelines/{b_id}")
+    if read.status != 200:
+        raise violation("/req/idempotency/organization-scoped", f"tenant B reads the pipeline {b_id} its keyed request created (200)",
+                        read.describe(), read)
+    again = api.post("/pipelines", body, headers=key)
+    again_id = _created_id(again)
+    if again_id not in (a_id, b_id):
+        kit.remember_created(api, again)
+    if again_id == b_id:
+        raise violation("/req/idempotency/organization-scoped", f"tenant A's retry answered with A's first pipeline {a_id}",
+                        f"tenant B's pipeline {b_id}: {again.describe()}", again)
+    if again_id != a_id:
+        raise violation("/req/idempotency/replay", f"tenant A's retry answered with A's first pipeline {a_id}", again.describe(), again)
 
 
 # --- /req/idempotency/concurrent-duplicate ----------------------------------------------------------
