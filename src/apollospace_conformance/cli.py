@@ -12,11 +12,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from apollospace_conformance import __version__
 from apollospace_conformance.locate import suite_root
-from apollospace_conformance.settings import PROFILES, ConfigError, KitSettings, load_settings
+from apollospace_conformance.settings import (
+    CREDENTIALS_FORMAT,
+    DEFAULT_MAX_DURATION_SECONDS,
+    PROFILES,
+    ConfigError,
+    KitSettings,
+    from_credentials,
+    load_settings,
+)
 
 SUITE = suite_root()
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -39,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     certify = commands.add_parser("certify", help="run the suite against a server and write JUnit, JSON, Markdown and HTML reports")
     target = certify.add_argument_group("target")
     target.add_argument("--url", help="base URL of the server under test, including /v1 (e.g. https://api.example.com/v1)")
-    target.add_argument("--embedded", action="store_true", help="start the bundled reference server on loopback and certify it")
+    target.add_argument("--embedded", action="store_true", help="start the bundled reference server on loopback and certify it (not with --url)")
+    target.add_argument("--credentials-file", metavar="PATH", help="JSON with the URL and every credential, as `apollospace-refserver serve --credentials-file` writes it: "
+                        + CREDENTIALS_FORMAT + "; flags and environment variables win over it")
     target.add_argument("--token-a", help="bearer token of tenant A (or APOLLOSPACE_CONFORMANCE_TOKEN_A); never printed")
     target.add_argument("--org-a", help="organization id (X-Organization-Id) of tenant A")
     target.add_argument("--token-b", help="bearer token of tenant B: a second organization tenant A's user is not a member of")
@@ -57,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     guest.add_argument("--max-rate", type=float, help="most requests per second (default: unlimited)")
     guest.add_argument("--rate-limit-probe", action="store_true", default=None, help="burst tenant B's reads up to its rate limit to verify 429 and Retry-After")
     guest.add_argument("--probe-max-requests", type=int, help="most requests the probe may send (default 6000)")
+    guest.add_argument("--timeout", type=float, metavar="SECONDS", help="longest wait for one whole answer (default: the spec's documented response time, 15 s); "
+                       "a later answer fails /req/responses/timely")
+    guest.add_argument("--max-duration", type=float, metavar="SECONDS", help=f"the run sends nothing after this; the tests left are skipped and the report is partial "
+                       f"(default {DEFAULT_MAX_DURATION_SECONDS:g})")
     hooks = certify.add_argument_group("webhooks")
     hooks.add_argument("--webhook-bind", help="HOST:PORT for the kit's webhook receiver (default 127.0.0.1:0)")
     hooks.add_argument("--webhook-public-url", help="URL the server under test should call to reach the receiver (default: the bind address)")
@@ -68,19 +80,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _preflight(settings: KitSettings) -> None:
-    """Refuse early and clearly: an unreachable target, or credentials it rejects."""
+def _preflight(settings: KitSettings, claimed: set[str]) -> None:
+    """Refuse early and clearly (an unreachable target, credentials it rejects); warn, one line each, about missing inputs."""
+    from apollospace_conformance.http import TargetUnreachable
+    from apollospace_conformance.preflight import check_target, missing_inputs
+
     try:
-        response = httpx.get(f"{settings.url.rstrip('/')}/agents", params={"limit": 1}, timeout=settings.timeout,
-                             headers={"Authorization": f"Bearer {settings.token_a}", "X-Organization-Id": settings.org_a})
-    except httpx.HTTPError as exc:
-        raise Unreachable(f"cannot reach {settings.url}: {type(exc).__name__}: {exc}") from None
-    if response.status_code == 401:
-        raise ConfigError(f"{settings.url} answers 401 to tenant A's token: check --token-a (a run would be meaningless)")
-    if response.status_code == 403:
-        raise ConfigError(f"{settings.url} answers 403 to tenant A: is --org-a an organization of the token's user?")
-    if response.status_code == 404:
-        raise ConfigError(f"{settings.url}/agents is 404: --url must be the API base including /v1")
+        check_target(settings)
+    except TargetUnreachable as exc:
+        raise Unreachable(str(exc)) from None
+    for missing in missing_inputs(settings, claimed):
+        print(f"apollospace-conformance: warning: {missing.line()}", file=sys.stderr, flush=True)
 
 
 class EmbeddedServer:
@@ -123,25 +133,24 @@ def certify(args: argparse.Namespace) -> int:
     from apollospace_conformance.report import summary_table
 
     names = ["url", "token_a", "org_a", "token_b", "org_b", "expired_token", "member_token", "viewer_token", "include_classes", "exclude_classes", "profile", "seed",
-             "max_requests", "max_rate", "rate_limit_probe", "probe_max_requests", "webhook_bind", "webhook_public_url", "output"]
+             "max_requests", "max_rate", "rate_limit_probe", "probe_max_requests", "timeout", "max_duration", "webhook_bind", "webhook_public_url", "output",
+             "credentials_file"]
     values = {name: getattr(args, name) for name in names}
+    if args.embedded and (args.url or args.credentials_file):
+        raise ConfigError("--embedded starts its own server: leave out --url and --credentials-file")
     embedded = EmbeddedServer() if args.embedded else None
     try:
         if embedded is not None:
-            creds = embedded.start()
-            values.update(url=creds["url"], token_a=creds["tenant_a"]["token"], org_a=creds["tenant_a"]["organization_id"],
-                          token_b=creds["tenant_b"]["token"], org_b=creds["tenant_b"]["organization_id"], expired_token=creds["expired_token"])
-            for role in ("member", "viewer"):
-                person = next((u for u in creds.get("users", []) if u["role"] == role and u["organization_id"] == values["org_a"]), None)
-                if person is not None and values.get(f"{role}_token") is None:
-                    values[f"{role}_token"] = person["token"]
+            given = {name: value for name, value in values.items() if value is not None}
+            values = {**values, **from_credentials(embedded.start(), "the embedded server's credentials"), **given}
             if values["rate_limit_probe"] is None:
                 values["rate_limit_probe"] = True
         settings = load_settings(values, args.config)
-        _preflight(settings)
         run = ConformanceRun(settings)
+        run.state.pacer.max_duration = settings.max_duration
         output = Path(settings.output)
         output.mkdir(parents=True, exist_ok=True)
+        _preflight(settings, run.claimed)
         print(f"apollospace-conformance {__version__}: certifying {settings.url} (profile {settings.profile}, seed {settings.seed})", flush=True)
         code = pytest.main(
             ["-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), f"--junitxml={output / 'junit.xml'}",

@@ -1,4 +1,10 @@
-"""The kit's only way to reach the server under test: budgeted, paced, recorded HTTP."""
+"""The kit's only way to reach the server under test: budgeted, paced, timed, recorded HTTP.
+
+A request the target leaves unanswered (a timeout, a reset connection, bytes
+that are not HTTP) is judged by `liveness`: the test fails under
+/req/responses/timely and the run goes on, unless a liveness probe finds the
+target gone, which ends the run (TargetUnreachable).
+"""
 
 from __future__ import annotations
 
@@ -15,16 +21,18 @@ import httpx
 _TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
 
 
+# What a request the target leaves without a complete HTTP answer raises: timeouts, resets, bytes that are not HTTP, a body that does not decode.
+UNANSWERED = (httpx.TransportError, httpx.DecodingError)
 MAX_RATE_LIMIT_RETRIES = 3
 MAX_RETRY_AFTER_SECONDS = 65.0
 
 
 class BudgetExhausted(Exception):
-    """The run reached --max-requests; remaining tests are skipped, not failed."""
+    """The run reached --max-requests or --max-duration; remaining tests are skipped, not failed."""
 
 
 class TargetUnreachable(Exception):
-    """The server under test stopped answering; the run ends with a partial report."""
+    """The server under test stopped answering (liveness probes failed in a row); the run ends with a partial report."""
 
 
 @dataclass
@@ -65,19 +73,41 @@ class Exchange:
 
 
 class Pacer:
-    """Counts every request of the run against the budget and paces them to --max-rate."""
+    """Counts every request of the run against the budgets (requests and time) and paces them to --max-rate.
 
-    def __init__(self, max_requests: int, max_rate: float) -> None:
+    It also carries the liveness verdict: once the target is declared unreachable,
+    every later request of the run fails at once instead of waiting out a timeout.
+    """
+
+    def __init__(self, max_requests: int, max_rate: float, max_duration: float = 0.0) -> None:
         self.max_requests = max_requests
+        self.max_duration = max_duration  # seconds from the pacer's creation; 0: no limit
         self.interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self.sent = 0
+        self.unreachable: str | None = None  # why the target was declared gone
+        self._started = time.monotonic()
+        self._reserve_open = False
         self._next = 0.0
         self._lock = threading.Lock()
 
+    def open_reserve(self, requests: int) -> None:
+        """Let `requests` more through, past both budgets: cleanup must run even when the run's time is up."""
+        with self._lock:
+            self.max_requests = max(self.max_requests, self.sent) + requests
+            self._reserve_open = True
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
     def acquire(self) -> None:
+        if self.unreachable is not None:
+            raise TargetUnreachable(self.unreachable)
         with self._lock:
             if self.sent >= self.max_requests:
                 raise BudgetExhausted(f"request budget of {self.max_requests} reached")
+            if self.max_duration and not self._reserve_open and self.elapsed > self.max_duration:
+                raise BudgetExhausted(f"time budget of {self.max_duration:g} s (--max-duration) reached")
             self.sent += 1
             wait = self._next - time.monotonic()
             self._next = max(self._next, time.monotonic()) + self.interval
@@ -96,6 +126,7 @@ class KitClient:
         self.token = token
         self.org_id = org_id
         self.observer = observer
+        self.timeout = timeout
         self._http = httpx.Client(timeout=timeout)
 
     def identity_headers(self) -> dict[str, str]:
@@ -112,7 +143,7 @@ class KitClient:
             self.base_url, self.pacer,
             token=self.token if token is ... else token,  # type: ignore[arg-type]
             org_id=self.org_id if org_id is ... else org_id,  # type: ignore[arg-type]
-            timeout=self._http.timeout.read or 15.0, observer=self.observer, secrets=self.secrets,
+            timeout=self.timeout, observer=self.observer, secrets=self.secrets,
         )
 
     def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
@@ -133,24 +164,45 @@ class KitClient:
         content = raw_body if raw_body is not None else (json.dumps(json_body).encode() if json_body is not None else None)
         if content is not None and "Content-Type" not in sent_headers:
             sent_headers["Content-Type"] = "application/json"
+        request = self._http.build_request(method, url, params=params, headers=sent_headers, content=content)
+        unsent = Exchange(method=method, url=str(request.url), request_headers=dict(sent_headers), request_body=json_body, status=0,
+                          response_headers={}, response_body=None, sent_body=content,
+                          token_variable=self._token_variable(sent_headers.get("Authorization", "")))
         try:
-            response = self._http.request(method, url, params=params, headers=sent_headers, content=content)
-        except httpx.TransportError as exc:
-            raise TargetUnreachable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+            response, raw = self._receive(request)
+        except UNANSWERED as exc:
+            from apollospace_conformance import (
+                liveness,  # imported here: liveness imports this module
+            )
+
+            raise liveness.judge_unanswered(self, method, str(request.url), exc, unsent.curl()) from None
         try:
-            body = response.json() if response.content else None
+            body = json.loads(raw) if raw else None
         except ValueError:
             body = None
         exchange = Exchange(
-            method=method, url=str(response.request.url),
+            method=method, url=str(request.url),
             request_headers=dict(sent_headers), request_body=json_body,
             status=response.status_code, response_headers={k.lower(): v for k, v in response.headers.items()},
-            response_body=body, raw_body=response.content, sent_body=content,
-            token_variable=self._token_variable(sent_headers.get("Authorization", "")),
+            response_body=body, raw_body=raw, sent_body=content, token_variable=unsent.token_variable,
         )
         if self.observer is not None:
             self.observer(exchange)
         return exchange
+
+    def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """The response and its whole body, within `timeout` seconds in total (a slow trickle of bytes counts as no answer)."""
+        deadline = time.monotonic() + self.timeout
+        response = self._http.send(request, stream=True)
+        try:
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"the body was still arriving after {self.timeout:g} s", request=request)
+            return response, b"".join(chunks)
+        finally:
+            response.close()
 
     def _token_variable(self, authorization: str) -> str | None:
         """The variable a reproduction shows for this token: a secret's name, or FORGED for a secret's near-copy."""

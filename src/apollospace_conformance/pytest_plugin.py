@@ -47,6 +47,9 @@ OPTION_FIELDS = {
     "webhook_bind": "HOST:PORT the kit's webhook receiver listens on",
     "webhook_public_url": "URL the server under test should call to reach the receiver",
     "output": "folder for the reports",
+    "timeout": "longest wait in seconds for one whole answer (default: the spec's documented response time)",
+    "max_duration": "seconds after which the run sends nothing more; the tests left are skipped",
+    "credentials_file": "JSON with the URL and every credential, as apollospace-refserver serve --credentials-file writes it",
 }
 
 
@@ -157,9 +160,11 @@ class ConformanceRun:
         if call.excinfo is not None and call.excinfo.errisinstance(BudgetExhausted):
             report.outcome = "skipped"
             report.longrepr = (str(item.path), 0, f"Skipped: {call.excinfo.value}")
-        if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable):
-            self.state.dead = str(call.excinfo.value)
-            item.session.shouldstop = f"the target stopped answering: {call.excinfo.value}"
+        # The liveness verdict is on the pacer even when a test swallowed the TargetUnreachable it raised.
+        unreachable = str(call.excinfo.value) if call.excinfo is not None and call.excinfo.errisinstance(TargetUnreachable) else self.state.pacer.unreachable
+        if unreachable is not None and self.state.dead is None:
+            self.state.dead = unreachable
+            item.session.shouldstop = f"the target stopped answering: {unreachable}"
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self._record(item, report, call)
 

@@ -4,10 +4,16 @@ Every setting has the same name everywhere: `--max-requests` on the command line
 `APOLLOSPACE_CONFORMANCE_MAX_REQUESTS` in the environment, `max_requests` in the
 `[conformance]` table of `apollospace-conformance.toml`. Secrets (tokens) are never
 printed; `redacted()` is what reports show.
+
+A credentials file (`--credentials-file`, the JSON `apollospace-refserver serve
+--credentials-file` writes; see CREDENTIALS_FORMAT) fills in whatever the other
+layers left unset: the URL, both tenants, the expired token, the role tokens.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import tomllib
 import uuid
@@ -20,6 +26,12 @@ ENV_PREFIX = "APOLLOSPACE_CONFORMANCE_"
 DEFAULT_CONFIG_FILE = "apollospace-conformance.toml"
 PROFILES = ("quick", "standard", "thorough")
 SECRET_FIELDS = ("token_a", "token_b", "expired_token", "member_token", "viewer_token")
+DEFAULT_MAX_DURATION_SECONDS = 3600.0
+CREDENTIALS_FORMAT = (
+    'a JSON object: {"url": BASE_URL, "tenant_a": {"token": T, "organization_id": ORG}, "tenant_b": {...same...}, '
+    '"expired_token": T, "users": [{"role": "member" or "viewer", "organization_id": ORG, "token": T}, ...]}; '
+    "only tenant_a is required, other keys are ignored"
+)
 
 
 class ConfigError(Exception):
@@ -63,7 +75,9 @@ class KitSettings:
     webhook_bind: str = "127.0.0.1:0"
     webhook_public_url: str = ""
     output: str = "build/conformance"
-    timeout: float = 15.0
+    timeout: float = field(default_factory=lambda: _documented_timeout())  # seconds for one whole answer
+    max_duration: float = DEFAULT_MAX_DURATION_SECONDS  # the run stops sending after this; the rest is skipped
+    credentials_file: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -106,7 +120,17 @@ class KitSettings:
         host, _, port = self.webhook_bind.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"--webhook-bind must be HOST:PORT, got {self.webhook_bind!r}")
+        if self.timeout <= 0 or self.max_duration <= 0:
+            raise ConfigError("--timeout and --max-duration must be positive numbers of seconds")
         return self
+
+
+@functools.cache
+def _documented_timeout() -> float:
+    """The response time the spec documents: the default of --timeout."""
+    from apollospace_conformance.liveness import documented_timeout
+
+    return documented_timeout()
 
 
 def _is_uuid(value: str) -> bool:
@@ -164,12 +188,58 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return values
 
 
+def from_credentials(data: Any, source: str = "the credentials") -> dict[str, Any]:
+    """Settings from a credentials document (CREDENTIALS_FORMAT): URL, tenants, expired token, member and viewer tokens."""
+
+    def text(value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{source}: {where} must be a non-empty string; expected {CREDENTIALS_FORMAT}")
+        return value.strip()
+
+    if not isinstance(data, dict) or not isinstance(data.get("tenant_a"), dict):
+        raise ConfigError(f"{source}: no tenant_a object; expected {CREDENTIALS_FORMAT}")
+    values: dict[str, Any] = {}
+    if "url" in data:
+        values["url"] = text(data["url"], "url")
+    for tenant, suffix in (("tenant_a", "a"), ("tenant_b", "b")):
+        if data.get(tenant) is None:
+            continue
+        if not isinstance(data[tenant], dict):
+            raise ConfigError(f"{source}: {tenant} must be an object; expected {CREDENTIALS_FORMAT}")
+        values[f"token_{suffix}"] = text(data[tenant].get("token"), f"{tenant}.token")
+        values[f"org_{suffix}"] = text(data[tenant].get("organization_id"), f"{tenant}.organization_id")
+    if data.get("expired_token") is not None:
+        values["expired_token"] = text(data["expired_token"], "expired_token")
+    users = data.get("users") or []
+    if not isinstance(users, list) or not all(isinstance(user, dict) for user in users):
+        raise ConfigError(f"{source}: users must be a list of objects; expected {CREDENTIALS_FORMAT}")
+    for role in ("member", "viewer"):
+        person = next((user for user in users if user.get("role") == role and user.get("organization_id") == values["org_a"]), None)
+        if person is not None:
+            values[f"{role}_token"] = text(person.get("token"), f"the {role}'s token")
+    return values
+
+
+def read_credentials_file(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"credentials file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the credentials file {path}: {type(exc).__name__}") from None
+    except json.JSONDecodeError as exc:  # the message names a position, never the content
+        raise ConfigError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    return from_credentials(data, path)
+
+
 def load_settings(cli_values: dict[str, Any], config_file: str | None = None, environ: dict[str, str] | None = None) -> KitSettings:
-    """Merge the layers (command line wins) and validate."""
+    """Merge the layers (command line wins; a credentials file fills only what no layer set) and validate."""
     merged: dict[str, Any] = {}
     path = Path(config_file) if config_file else Path(DEFAULT_CONFIG_FILE)
     if config_file or path.is_file():
         merged.update(from_toml(path))
     merged.update(from_environment(environ))
     merged.update({name: _convert(name, value) for name, value in cli_values.items() if value is not None})
+    if merged.get("credentials_file"):
+        merged = {**read_credentials_file(merged["credentials_file"]), **merged}
     return KitSettings(**merged).validate()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.conformance.misbehaving import MisbehavingServer, every
 from tests.mutants.catalog import certify, failed_requirements, serving
 
 KIT = str(Path(sys.executable).parent / "apollospace-conformance")
@@ -48,6 +50,47 @@ def test_bad_organization_id_is_one_line_and_exit_2(organizations: tuple[str, ..
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and named in result.stderr, result.stderr
     assert "cannot reach" not in result.stderr
+
+
+def test_embedded_with_a_url_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """--embedded starts its own server: also naming a target is bad usage, said in one line before anything starts."""
+    for target in (("--url", "http://127.0.0.1:9/v1"), ("--credentials-file", "credentials.json")):
+        result = run_kit("certify", "--embedded", *target, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and "--embedded" in result.stderr and target[0] in result.stderr
+
+
+@pytest.mark.parametrize(("content", "named"), [
+    (None, "credentials file not found"),
+    ('{"tenant_a": {"token": "secret-in-file"', "not valid JSON"),
+    ('{"tenant_b": {"token": "secret-in-file", "organization_id": "x"}}', "no tenant_a object"),
+])
+def test_bad_credentials_file_is_one_line_and_exit_2(content: str | None, named: str, tmp_path: Path) -> None:
+    """A missing, malformed or incomplete credentials file is one line, exit 2, and never echoes what the file holds."""
+    if content is not None:
+        (tmp_path / "credentials.json").write_text(content, "utf-8")
+    result = run_kit("certify", "--credentials-file", "credentials.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and named in result.stderr, result.stderr
+    assert "secret-in-file" not in result.stdout + result.stderr
+
+
+def test_help_documents_the_credentials_file_and_the_time_bounds(tmp_path: Path) -> None:
+    """`certify --help` gives the credentials file's format, --timeout and --max-duration."""
+    result = run_kit("certify", "--help", cwd=tmp_path)
+    text = " ".join(result.stdout.split())
+    for words in ("--credentials-file", '"tenant_a": {"token"', '"users": [{"role": "member" or "viewer"', "--timeout", "--max-duration"):
+        assert words in text, words
+
+
+def test_a_target_that_hangs_every_connection_is_refused_in_bounded_time(tmp_path: Path) -> None:
+    """A target that accepts connections and never answers: the preflight's probes give up, one line, exit 2."""
+    with MisbehavingServer(every("hang")) as server:
+        started = time.monotonic()
+        result = run_kit("certify", "--url", server.url, "--token-a", "t", "--org-a", ORG, "--timeout", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "cannot reach" in result.stderr and "no complete answer within 1 s" in result.stderr
+    assert time.monotonic() - started < 60
 
 
 def test_bad_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
