@@ -1,0 +1,159 @@
+"""The README's "Certify your own server" command passes against a separately started reference server, and the same
+command without tenant B ends INCOMPLETE after a preflight that names what is missing.
+
+The command is read out of README.md, so the two cannot drift; only the
+environment variables it names are filled in (from the credentials the server
+writes), and the depth is set to the quick profile to keep `make test` short.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SECTION = "## Certify your own server"
+VARIABLE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
+
+
+def readme_command() -> list[str]:
+    """The `apollospace-conformance certify` command of the README's partner section, as words (variables unexpanded)."""
+    text = (REPO / "README.md").read_text("utf-8")
+    section = text[text.index(SECTION):]
+    section = section[:section.find("\n## ", len(SECTION))]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None, "the partner section has no sh block"
+    joined = block.group(1).replace("\\\n", " ")
+    line = next(line for line in joined.splitlines() if line.strip().startswith("apollospace-conformance certify"))
+    return shlex.split(line, comments=True)
+
+
+def expand(words: list[str], env: dict[str, str]) -> list[str]:
+    """Each $NAME replaced by its value (a name the test does not supply fails loudly)."""
+    return [VARIABLE.sub(lambda found: env[found.group(1) or found.group(2)], word) for word in words]
+
+
+def without(words: list[str], *options: str) -> list[str]:
+    """`words` without the given options and their values."""
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in options:
+            skip = True
+        else:
+            kept.append(word)
+    return kept
+
+
+def with_option(words: list[str], option: str, value: str) -> list[str]:
+    """`words` with `option` set to `value` (replaced where present, else appended)."""
+    return [*without(words, option), option, value]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def reference_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`apollospace-refserver serve --memory --port 0 --credentials-file ...`, a process of its own; its credentials."""
+    folder = tmp_path_factory.mktemp("refserver")
+    creds = folder / "credentials.json"
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen([str(BIN / "apollospace-refserver"), "--data-dir", str(folder), "serve", "--memory", "--port", "0",
+                                "--credentials-file", str(creds)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while not creds.is_file():
+            assert process.poll() is None and time.monotonic() < deadline, (folder / "server.log").read_text()[-2000:]
+            time.sleep(0.05)
+        yield json.loads(creds.read_text("utf-8"))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def partner_environment(creds: dict[str, Any]) -> dict[str, str]:
+    """The variables the README's command names, as the reference server's operators would set them."""
+    org_a = creds["tenant_a"]["organization_id"]
+    role = {person["role"]: person["token"] for person in creds["users"] if person["organization_id"] == org_a}
+    port = free_port()
+    return {
+        "API_URL": creds["url"],
+        "TOKEN_A": creds["tenant_a"]["token"], "ORG_A": org_a,
+        "TOKEN_B": creds["tenant_b"]["token"], "ORG_B": creds["tenant_b"]["organization_id"],
+        "EXPIRED_TOKEN": creds["expired_token"], "MEMBER_TOKEN": role["member"], "VIEWER_TOKEN": role["viewer"],
+        "WEBHOOK_BIND": f"127.0.0.1:{port}", "WEBHOOK_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+def run(words: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(words, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def secrets_of(creds: dict[str, Any]) -> list[str]:
+    return [creds["tenant_a"]["token"], creds["tenant_b"]["token"], creds["expired_token"], *(person["token"] for person in creds["users"])]
+
+
+def test_readme_names_every_input_of_a_full_certification() -> None:
+    """The partner command gives tenant B, the expired, member and viewer tokens, the rate-limit probe and the receiver's public URL."""
+    words = readme_command()
+    for option in ("--url", "--token-a", "--org-a", "--token-b", "--org-b", "--expired-token", "--member-token", "--viewer-token",
+                   "--rate-limit-probe", "--webhook-public-url"):
+        assert option in words, f"the README's partner command lacks {option}"
+
+
+@pytest.mark.slow
+def test_readme_command_passes_against_the_reference_server(reference_server: dict[str, Any], tmp_path: Path) -> None:
+    """Run exactly as the README says (quick profile), a separately started reference server certifies PASS, exit 0, no token shown."""
+    words = with_option(expand(readme_command(), partner_environment(reference_server)), "--profile", "quick")
+    result = run(words, tmp_path)
+    shown = result.stdout + result.stderr
+    assert "verdict: PASS" in result.stdout, shown[-4000:]
+    assert result.returncode == 0, shown[-4000:]
+    assert "warning" not in result.stderr, result.stderr
+    assert not [token for token in secrets_of(reference_server) if token in shown]
+
+
+@pytest.mark.slow
+def test_readme_command_without_tenant_b_is_incomplete_and_says_why(reference_server: dict[str, Any], tmp_path: Path) -> None:
+    """Without tenant B the preflight names it and what it leaves unexercised, the run goes on, and ends INCOMPLETE (exit 3).
+
+    The run claims only the classes the preflight names (it does not need the rest to show this), which keeps it short.
+    """
+    words = with_option(expand(readme_command(), partner_environment(reference_server)), "--profile", "quick")
+    words = with_option(without(words, "--token-b", "--org-b"), "--include-classes", "organization,rate-limits")
+    result = run(words, tmp_path)
+    shown = result.stdout + result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "missing tenant B" in warnings[0], result.stderr
+    for requirement in ("/req/organization/foreign-resource-404", "/req/organization/list-isolation", "/req/rate-limits/429-retry-after"):
+        assert requirement in warnings[0]
+    assert "verdict: INCOMPLETE" in result.stdout, shown[-4000:]
+    assert result.returncode == 3, shown[-4000:]
+    report = json.loads((tmp_path / "build" / "conformance" / "report.json").read_text("utf-8"))
+    statuses = {entry["id"]: entry["status"] for entry in report["requirements"]}
+    assert statuses["/req/organization/foreign-resource-404"] != "PASS"
+    assert "FAIL" not in statuses.values()
+    assert not [token for token in secrets_of(reference_server) if token in shown]
