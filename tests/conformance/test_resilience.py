@@ -137,3 +137,18 @@ def test_a_target_that_dies_mid_run_ends_it_with_a_partial_report(tmp_path: Path
     assert elapsed < 120, f"took {elapsed:.0f} s"
     report = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))
     assert report["verdict"] != "PASS"
+
+
+@pytest.mark.slow
+def test_a_target_that_hangs_its_writes_ends_the_run_at_max_duration(tmp_path: Path) -> None:
+    """Reads answered, writes never: each write fails timely, the probes keep the run alive, and --max-duration ends it (the rest skipped)."""
+    with MisbehavingServer(lambda method, path: "ok" if method == "GET" else "hang") as server:
+        result, elapsed = _certify(server.url, tmp_path / "report", "--max-duration", "10")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert "Traceback" not in output and "secret-token-a" not in output
+    assert elapsed < 120, f"took {elapsed:.0f} s"
+    report = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))
+    statuses = {entry["id"]: entry for entry in report["requirements"]}
+    assert statuses[liveness.TIMELY]["status"] == "FAIL"
+    assert any("--max-duration" in entry["reason"] for entry in statuses.values()), "no test was skipped for the time budget"
