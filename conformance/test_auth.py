@@ -17,6 +17,7 @@ import pytest
 
 from apollospace_conformance.http import KitClient
 from apollospace_conformance.session import KitSession
+
 from ._requests import (
     Violations,
     expect_refusals,

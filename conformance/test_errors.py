@@ -15,6 +15,8 @@ import pytest
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.session import KitSession
+from apollospace_spec.model import Operation
+
 from ._requests import (
     Violations,
     build,
@@ -27,7 +29,6 @@ from ._requests import (
     random_uuid4,
     request_schema,
 )
-from apollospace_spec.model import Operation
 
 MALFORMED_JSON = b'{"this is": "not JSON",'
 

@@ -54,6 +54,11 @@ if _run.settings.profile_settings.stateful:
         def get_call_kwargs(self, case):  # type: ignore[no-untyped-def]
             return {"headers": {"Authorization": f"Bearer {_run.settings.token_a}"}}
 
+        def call(self, case, **kwargs):  # type: ignore[no-untyped-def]
+            from apollospace_conformance.fuzzing import call_or_judge
+
+            return call_or_judge(case, runtime.active().state, **kwargs)  # type: ignore[union-attr]
+
         def validate_response(self, response, case, additional_checks=None, **kwargs):  # type: ignore[no-untyped-def]
             from apollospace_conformance.fuzzing import builtin_checks, builtin_evidence, kit_checks
 

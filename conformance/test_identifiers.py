@@ -17,6 +17,7 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead
 from apollospace_conformance.session import KitSession
+
 from ._requests import (
     LEAD_COLLECTION,
     Violations,

@@ -25,6 +25,7 @@ from apollospace_conformance.resources import (
     was_created,
 )
 from apollospace_conformance.session import KitSession
+
 from ._requests import error_code, random_uuid4
 from .conftest import RunPipeline, body_of, idempotency_key
 

@@ -23,12 +23,13 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead, was_created
 from apollospace_conformance.session import KitSession
+from apollospace_spec.model import Operation, resolve
+
 from ._requests import (
     documented_body_example,
     error_code,
     has_envelope,
 )
-from apollospace_spec.model import Operation, resolve
 
 _run = runtime.require()
 _SPEC = _run.state.spec

@@ -14,6 +14,7 @@ from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead, first_pipeline_id, lead_body
 from apollospace_conformance.session import KitSession
+
 from ._requests import error_code
 from .conftest import RunPipeline, body_of
 

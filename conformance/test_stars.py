@@ -17,6 +17,7 @@ import pytest
 from apollospace_conformance.checks import violation
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.session import KitSession
+
 from ._requests import identity
 from .conftest import AgentRun, body_of, idempotency_key
 

@@ -16,6 +16,8 @@ from apollospace_conformance.checks import RESPONSE_CHECKS, ResponseContext, vio
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import create_lead, first_pipeline_id, lead_body, walk
 from apollospace_conformance.session import KitSession
+from apollospace_spec.model import Operation, resolve
+
 from ._requests import (
     LEAD_COLLECTION,
     METHOD_ORDER,
@@ -32,7 +34,6 @@ from ._requests import (
     sample,
     send,
 )
-from apollospace_spec.model import Operation, resolve
 
 MALFORMED_JSON = b'{"contact_name": "unterminated'
 

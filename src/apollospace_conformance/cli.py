@@ -63,8 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     guest = certify.add_argument_group("good guest")
     guest.add_argument("--max-requests", type=int, help="request budget (default 20000); tests past it are skipped")
     guest.add_argument("--max-rate", type=float, help="most requests per second (default: unlimited)")
-    guest.add_argument("--rate-limit-probe", action="store_true", default=None, help="burst tenant B's reads up to its rate limit to verify 429 and Retry-After")
-    guest.add_argument("--probe-max-requests", type=int, help="most requests the probe may send (default 6000)")
+    guest.add_argument("--rate-limit-probe", action="store_true", default=None, help="flood tenant B's billable calls, then its reads, up to their limits: 429, an honest Retry-After, limits per organization and operation type")
+    guest.add_argument("--probe-max-requests", type=int, help="most requests the probe may send (default 6000; the billable flood uses at most a fifth)")
     guest.add_argument("--timeout", type=float, metavar="SECONDS", help="longest wait for one whole answer (default: the spec's documented response time, 15 s); "
                        "a later answer fails /req/responses/timely")
     guest.add_argument("--max-duration", type=float, metavar="SECONDS", help=f"the run sends nothing after this; the tests left are skipped and the report is partial "
@@ -147,7 +147,6 @@ def certify(args: argparse.Namespace) -> int:
                 values["rate_limit_probe"] = True
         settings = load_settings(values, args.config)
         run = ConformanceRun(settings)
-        run.state.pacer.max_duration = settings.max_duration
         output = Path(settings.output)
         output.mkdir(parents=True, exist_ok=True)
         _preflight(settings, run.claimed)

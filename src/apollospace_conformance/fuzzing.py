@@ -119,6 +119,8 @@ def apollospace_valid_input_accepted(ctx: CheckContext, response: Any, case: Any
     context = _response_context(response, case)
     if context is None or context.negative or context.status != 400:
         return None
+    if any(value is None for value in (case.path_parameters or {}).values()):
+        return None  # a stateful link carried a nullable id's null into the path ('/runs/None'): not schema-valid input
     code = context.body.get("error", {}).get("code") if isinstance(context.body, dict) and isinstance(context.body.get("error"), dict) else None
     semantic = {entry["code"] for entry in context.operation.error_codes if int(entry["status"]) == 400}
     if code not in semantic:
@@ -173,12 +175,31 @@ def call_and_check(case: Any, kit: Any, key_source: Any) -> None:
         # Generated keys repeat ("0"); a correct server would then replay an older response.
         # Negative cases keep theirs: the key may be the deliberately invalid part.
         headers["Idempotency-Key"] = str(uuid.UUID(int=key_source.getrandbits(128), version=4))
-    response = case.call(headers=headers)
+    response = call_or_judge(case, kit, headers=headers)
     try:
         builtin_evidence(case, response)
         case.validate_response(response, checks=builtin_checks() + kit_checks(), headers=headers)
     finally:
         delete_created(kit, response.status_code, response.headers)
+
+
+def call_or_judge(case: Any, kit: Any, **kwargs: Any) -> Any:
+    """Send a generated case within the documented time; an unanswered one ends the test BLOCKED by /req/responses/timely.
+
+    Skipping rather than failing stops hypothesis there: it would otherwise
+    replay and shrink the hanging case, spending the documented time again on
+    each attempt. Liveness has already recorded the broken requirement.
+    """
+    import requests
+
+    from apollospace_conformance import liveness
+    from apollospace_conformance.evidence import blocked
+
+    try:
+        return case.call(timeout=kit.settings.timeout, **kwargs)
+    except requests.RequestException as exc:
+        broken = liveness.judge_unanswered(kit, case.method.upper(), f"{kit.settings.url.rstrip('/')}{case.formatted_path}", exc, case.as_curl_command())
+        blocked(liveness.TIMELY, broken.received)
 
 
 def delete_created(kit: Any, status: int, headers: Any) -> None:

@@ -85,6 +85,7 @@ class Pacer:
         self.interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self.sent = 0
         self.unreachable: str | None = None  # why the target was declared gone
+        self.exhausted: str | None = None  # which budget ran out first, when one did
         self._started = time.monotonic()
         self._reserve_open = False
         self._next = 0.0
@@ -105,9 +106,11 @@ class Pacer:
             raise TargetUnreachable(self.unreachable)
         with self._lock:
             if self.sent >= self.max_requests:
-                raise BudgetExhausted(f"request budget of {self.max_requests} reached")
+                self.exhausted = self.exhausted or f"request budget of {self.max_requests} (--max-requests) reached"
+                raise BudgetExhausted(self.exhausted)
             if self.max_duration and not self._reserve_open and self.elapsed > self.max_duration:
-                raise BudgetExhausted(f"time budget of {self.max_duration:g} s (--max-duration) reached")
+                self.exhausted = self.exhausted or f"time budget of {self.max_duration:g} s (--max-duration) reached"
+                raise BudgetExhausted(self.exhausted)
             self.sent += 1
             wait = self._next - time.monotonic()
             self._next = max(self._next, time.monotonic()) + self.interval

@@ -61,7 +61,7 @@ class KitSession:
         self.run_id = uuid.UUID(int=random.Random(settings.seed).getrandbits(128), version=4).hex[:12]
         self.tag = f"apollospace-conformance-{self.run_id}"
         self.random = random.Random(settings.seed)
-        self.pacer = Pacer(settings.max_requests, settings.max_rate)
+        self.pacer = Pacer(settings.max_requests, settings.max_rate, settings.max_duration)
         self.observations = Observations()
         self.created: list[tuple[str, str]] = []  # (client label, resource URL path) to delete at the end
         self.started_at = datetime.now(UTC)
@@ -159,7 +159,7 @@ class KitSession:
 
     def cleanup(self) -> list[str]:
         """Delete what the run created wherever the spec has a DELETE; report what stays."""
-        self.pacer.max_requests += CLEANUP_RESERVE
+        self.pacer.open_reserve(CLEANUP_RESERVE)
         prefix = urlparse(self.settings.url).path.rstrip("/")
         left: list[str] = []
         for label, path in reversed(self.created):

@@ -39,6 +39,8 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
     outcome, problems = verdict(results, claimed, catalog)
     if run.state.dead:
         outcome, problems = FAIL, [f"the target stopped answering: {run.state.dead}", *problems]
+    if run.state.pacer.exhausted:
+        problems = [f"the run stopped early, {run.state.pacer.exhausted}: the tests left were skipped and the report is partial", *problems]
     counts = {status: sum(r.status == status for r in results) for status in STATUSES}
     tests = {outcome_name: sum(r.outcome == outcome_name for r in run.records) for outcome_name in ("passed", "failed", "skipped", "not_exercised", "blocked")}
     return {
@@ -62,7 +64,7 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
                    "generated_cases_digest": run.state.case_digest.hexdigest()[:16]},
         "requirements": [as_dict(r) for r in results],
         "left_on_target": sorted(set(run.left_on_target)),
-        "partial": bool(run.state.dead),
+        "partial": bool(run.state.dead or run.state.pacer.exhausted),
     }
 
 
