@@ -55,7 +55,10 @@ def make_app(upstream: str) -> Callable[[Scope, Receive, Send], Awaitable[None]]
             await _bare(send, 404)
             return
         body = await _read_body(receive)
-        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in HOP_BY_HOP]
+        # The body is whole here, so its length is known again whatever framing the kit used.
+        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in HOP_BY_HOP | {"content-length"}]
+        if body or scope["method"] in ("POST", "PUT", "PATCH"):
+            headers.append((b"content-length", str(len(body)).encode()))
         query = scope.get("query_string", b"")
         raw_path = path.encode() + (b"?" + query if query else b"")
         request = client.build_request(scope["method"], httpx.URL(upstream).copy_with(raw_path=raw_path), content=body)
