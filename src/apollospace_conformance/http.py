@@ -105,12 +105,14 @@ class Pacer:
         if self.unreachable is not None:
             raise TargetUnreachable(self.unreachable)
         with self._lock:
+            reason = None
             if self.sent >= self.max_requests:
-                self.exhausted = self.exhausted or f"request budget of {self.max_requests} (--max-requests) reached"
-                raise BudgetExhausted(self.exhausted)
-            if self.max_duration and not self._reserve_open and self.elapsed > self.max_duration:
-                self.exhausted = self.exhausted or f"time budget of {self.max_duration:g} s (--max-duration) reached"
-                raise BudgetExhausted(self.exhausted)
+                reason = f"request budget of {self.max_requests} (--max-requests) reached"
+            elif self.max_duration and not self._reserve_open and self.elapsed > self.max_duration:
+                reason = f"time budget of {self.max_duration:g} s (--max-duration) reached"
+            if reason is not None:
+                self.exhausted = self.exhausted or reason  # the first budget that ran out, for the report
+                raise BudgetExhausted(reason)
             self.sent += 1
             wait = self._next - time.monotonic()
             self._next = max(self._next, time.monotonic()) + self.interval
