@@ -28,6 +28,7 @@ from apollospace_conformance.checks import (
     ResponseContext,
     violation,
 )
+from apollospace_conformance.evidence import blocked
 from apollospace_conformance.http import BudgetExhausted, Exchange, KitClient
 from apollospace_conformance.liveness import TIMELY
 from apollospace_conformance.session import KitSession
@@ -338,13 +339,16 @@ class Violations:
 
     def __init__(self) -> None:
         self.found: list[ContractViolation] = []
+        self.unanswered: list[str] = []  # requests the server left unanswered (/req/responses/timely)
 
     @contextlib.contextmanager
     def collect(self) -> Iterator[None]:
         try:
             yield
         except ContractViolation as broken:
-            if broken.requirement != TIMELY:  # an unanswered request is already recorded by liveness under its own requirement
+            if broken.requirement == TIMELY:  # already recorded by liveness under its own requirement
+                self.unanswered.append(broken.received)
+            else:
                 self.found.append(broken)
         except (BudgetExhausted, pytest.skip.Exception):
             self.raise_any()  # what was found so far is reported; else the test is skipped
@@ -355,6 +359,8 @@ class Violations:
             raise self.found[0]
         if self.found:
             raise ExceptionGroup(f"{len(self.found)} violation(s)", self.found)
+        if self.unanswered:  # what was left unanswered was not judged: no pass on the rest alone
+            blocked(TIMELY, f"{len(self.unanswered)} request(s) went unanswered, e.g. {self.unanswered[0][:200]}")
 
 
 def expect_refusals(kit: KitSession, client: KitClient, operations: Iterable[Operation], found: Violations, requirement: str,

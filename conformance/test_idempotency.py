@@ -24,6 +24,7 @@ import pytest
 
 from apollospace_conformance import runtime
 from apollospace_conformance.checks import violation
+from apollospace_conformance.evidence import blocked
 from apollospace_conformance.http import Exchange, KitClient
 from apollospace_conformance.resources import expect_status, first_pipeline_id, lead_body
 from apollospace_conformance.session import KitSession
@@ -475,6 +476,8 @@ def test_no_double_billing(kit: KitSession, api: KitClient) -> None:
     after, balance_exchange = _balance(api, "after the run ended")
     runs = _collect(api, "/runs", {"agent_id": agent_id, "created_after": run["created_at"]}) or []
     marked = [r for r in runs if (r.get("metadata") or {}).get("apollospace_conformance") == key]
+    if not marked:  # no run listed at all says nothing about double billing
+        blocked("/req/agents/invoke-creates-run", f"the invoked run {run['id']} is not in listRuns")
     if len(marked) != 1:
         raise violation("/req/idempotency/no-double-billing", "one run for the invocation and its retry",
                         f"{len(marked)} runs carry the key's marker: {[r.get('id') for r in marked]}", second)

@@ -36,7 +36,7 @@ BUILTIN_REQUIREMENTS = {
     "ensure_resource_availability": "/req/responses/resource-lifecycle",
     "ignored_auth": "/req/auth/bearer-required",
 }
-FUZZ_REQUIREMENTS = sorted({*BUILTIN_REQUIREMENTS.values(), *(c.requirement for c in RESPONSE_CHECKS.values()), "/req/responses/valid-input-accepted"})
+FUZZ_REQUIREMENTS = sorted({*BUILTIN_REQUIREMENTS.values(), *(c.requirement for c in RESPONSE_CHECKS.values()), "/req/responses/valid-input-accepted", "/req/auth/invalid-token"})
 
 
 def requirement_of_failure(failure: Any) -> str | None:
@@ -44,6 +44,8 @@ def requirement_of_failure(failure: Any) -> str | None:
     exception = getattr(failure, "exception", None)
     if isinstance(exception, ContractViolation):
         return exception.requirement
+    if getattr(failure, "scenario", None) is not None and getattr(failure.scenario, "name", "") != "NO_AUTH":
+        return "/req/auth/invalid-token"  # ignored_auth's second probe: a made-up token was accepted
     for check in getattr(type(failure), "checks", ()):
         if check in BUILTIN_REQUIREMENTS:
             if check == "missing_required_header" and "authorization" in str(getattr(failure, "message", "")).lower():
@@ -107,7 +109,8 @@ def builtin_evidence(case: Any, response: Any) -> None:
     if positive:
         exercised.append("/req/responses/valid-input-accepted")
     else:
-        exercised.append("/req/status-codes/invalid-input-400")
+        if 400 <= response.status_code < 500:  # refused: the rejection check judged a truly invalid case
+            exercised.append("/req/status-codes/invalid-input-400")
         if "X-Organization-Id" not in (case.headers or {}):
             exercised.append("/req/organization/header-required")
     for requirement in exercised:

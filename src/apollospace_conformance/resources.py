@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -30,6 +31,11 @@ def first_pipeline_id(client: KitClient) -> str:
     return str(items[0]["id"])
 
 
+def _ascii(text: str) -> str:
+    """`Tomás` -> `Tomas`: JSON Schema's `email` format is an ASCII mailbox (`idn-email` is the Unicode one)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def lead_body(kit: KitSession, pipeline_id: str, **overrides: Any) -> dict[str, Any]:
     """A realistic, valid LeadCreate body carrying the run's tag."""
     rng = kit.random
@@ -37,7 +43,7 @@ def lead_body(kit: KitSession, pipeline_id: str, **overrides: Any) -> dict[str, 
     body: dict[str, Any] = {
         "contact_name": name,
         "company_name": rng.choice(COMPANIES),
-        "email": f"{name.split()[0].lower()}.{rng.randrange(10**6)}@example.com",
+        "email": f"{_ascii(name.split()[0]).lower()}.{rng.randrange(10**6)}@example.com",
         "phone": f"+55119{rng.randrange(10**7, 10**8)}",
         "pipeline_id": pipeline_id,
         "tags": [kit.tag],

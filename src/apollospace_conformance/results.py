@@ -146,12 +146,12 @@ def _status(requirement: Requirement, claimed: set[str], citing: list[TestRecord
         return SKIP, "a property of the published spec, checked by its house rules, not over HTTP", []
     if failures:
         return FAIL, f"{len(failures)} failure(s)", []
-    if seen.count and any(r.outcome == "passed" for r in citing):
+    judging = [r for r in citing if not r.observational]  # tests about it; observational ones only carry checks' evidence
+    if seen.count and (any(r.outcome == "passed" for r in citing) or not judging):
         return PASS, f"{seen.count} exchange(s) exercised it", []
-    blockers = sorted({b for r in citing for b in r.blocked_by if b != requirement.id})
-    if blockers:
-        stopped = sorted(r.nodeid for r in citing if r.blocked_by)
-        return BLOCKED, f"blocked by {', '.join(blockers)}: it broke in a step of {', '.join(stopped[:3])}{' ...' if len(stopped) > 3 else ''}", blockers
+    blocked_tests = [r for r in judging if r.blocked_by]
+    if blocked_tests:
+        return _blocked(requirement, blocked_tests)
     missing = sorted({r.reason for r in citing if r.outcome == "skipped" and r.reason})
     if missing:
         return SKIP, "; ".join(missing)[:400], []
@@ -160,7 +160,15 @@ def _status(requirement: Requirement, claimed: set[str], citing: list[TestRecord
         return NOT_EXERCISED, "; ".join(unmet)[:400], []
     if any(r.outcome == "passed" for r in citing):
         return NOT_EXERCISED, "its tests passed but no exchange met its condition", []
+    if any(r.blocked_by for r in citing):
+        return _blocked(requirement, [r for r in citing if r.blocked_by])
     return NOT_EXERCISED, "no test ran for it", []
+
+
+def _blocked(requirement: Requirement, stopped: list[TestRecord]) -> tuple[str, str, list[str]]:
+    blockers = sorted({b for r in stopped for b in r.blocked_by if b != requirement.id})
+    names = sorted(r.nodeid for r in stopped)
+    return BLOCKED, f"blocked by {', '.join(blockers)}: it broke in a step of {', '.join(names[:3])}{' ...' if len(names) > 3 else ''}", blockers
 
 
 def verdict(results: list[RequirementResult], claimed: set[str], catalog: RequirementCatalog) -> tuple[str, list[str]]:
