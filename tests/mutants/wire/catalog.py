@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -41,8 +44,9 @@ def wired(mutation: str, folder: Path) -> Iterator[dict[str, Any]]:
     folder.mkdir(parents=True, exist_ok=True)
     creds = folder / "credentials.json"
     log = (folder / "proxy.log").open("wb")
+    # A session of its own: the proxy and the server it starts form one process group, stopped together.
     process = subprocess.Popen([sys.executable, "-m", "tests.mutants.wire.serve", mutation, "--credentials-file", str(creds), "--folder", str(folder)],
-                               cwd=REPO, stdout=log, stderr=log)
+                               cwd=REPO, stdout=log, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not creds.is_file():
@@ -52,9 +56,27 @@ def wired(mutation: str, folder: Path) -> Iterator[dict[str, Any]]:
         time.sleep(0.05)
         yield json.loads(creds.read_text("utf-8"))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop_group(process)
         log.close()
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the proxy and its server (their own process group), SIGKILL to whatever is left after 15 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)  # anyone of the group still there (the server finishing its shutdown)?
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

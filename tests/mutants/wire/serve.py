@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -67,6 +68,9 @@ def main() -> int:
         partial.write_text(json.dumps({**creds, "url": f"{origin}/v1"}), "utf-8")
         partial.replace(target)
         config = uvicorn.Config(proxy, log_level="error", access_log=False, lifespan="on", server_header=False, date_header=False)
+        # uvicorn stops on SIGTERM and then raises it again with the handler it found: make that handler an exit,
+        # so the `finally` below still stops the server.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         server.terminate()
