@@ -15,12 +15,13 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.mutants.catalog import credentials_of_process
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -74,23 +75,9 @@ def free_port() -> int:
 def reference_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`apollospace-refserver serve --memory --port 0 --credentials-file ...`, a process of its own; its credentials."""
     folder = tmp_path_factory.mktemp("refserver")
-    creds = folder / "credentials.json"
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([str(BIN / "apollospace-refserver"), "--data-dir", str(folder), "serve", "--memory", "--port", "0",
-                                "--credentials-file", str(creds)], stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 60
-        while not creds.is_file():
-            assert process.poll() is None and time.monotonic() < deadline, (folder / "server.log").read_text()[-2000:]
-            time.sleep(0.05)
-        yield json.loads(creds.read_text("utf-8"))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    command = [str(BIN / "apollospace-refserver"), "--data-dir", str(folder), "serve", "--memory", "--port", "0", "--credentials-file", str(folder / "credentials.json")]
+    with credentials_of_process(command, folder, "the reference server") as creds:
+        yield creds
 
 
 def partner_environment(creds: dict[str, Any]) -> dict[str, str]:

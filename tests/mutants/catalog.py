@@ -7,11 +7,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.refserver_process import stop_process
 
 from apollospace_spec.catalog import load_catalog
 
@@ -37,8 +39,13 @@ class Expectation:
 
 
 def expectations() -> list[Expectation]:
+    return read_expectations(sorted((HERE / "expectations").glob("*.txt")))
+
+
+def read_expectations(paths: list[Path]) -> list[Expectation]:
+    """One per line of the files: `name: /req/... /req/...` (comments after #)."""
     found = []
-    lines = [line for path in sorted((HERE / "expectations").glob("*.txt")) for line in path.read_text("utf-8").splitlines()]
+    lines = [line for path in paths for line in path.read_text("utf-8").splitlines()]
     for line in lines:
         line = line.split("#", 1)[0].strip()
         if line:
@@ -54,25 +61,33 @@ def variant_modules() -> set[str]:
 @contextmanager
 def serving(variant: str) -> Iterator[dict[str, Any]]:
     """Run `tests/mutants/serve.py variant` in its own process; yield its credentials."""
-    folder = Path(tempfile.mkdtemp(prefix=f"apollospace-{variant}-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"apollospace-{variant.rsplit('.', 1)[-1]}-"))
+    command = [sys.executable, str(HERE / "serve.py"), variant, "--credentials-file", str(folder / "credentials.json")]
+    with credentials_of_process(command, folder, f"variant {variant}") as creds:
+        yield creds
+
+
+@contextmanager
+def credentials_of_process(command: list[str], folder: Path, what: str, *, timeout: float = 60.0, log_name: str = "server.log",
+                           stop: Callable[[subprocess.Popen[bytes]], None] = stop_process, **popen: Any) -> Iterator[dict[str, Any]]:
+    """Start `command` (which writes `folder/credentials.json` once it serves), yield those credentials, `stop` it after.
+
+    Its output goes to `folder/log_name`, quoted when it exits or takes longer than `timeout` to start.
+    """
     creds = folder / "credentials.json"
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([sys.executable, str(HERE / "serve.py"), variant, "--credentials-file", str(creds)], cwd=REPO, stdout=log, stderr=log)
+    log_path = folder / log_name
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=popen.pop("cwd", REPO), stdout=log, stderr=log, **popen)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while not creds.is_file():
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"variant {variant} did not start: {(folder / 'server.log').read_text()[-2000:]}")
+                raise RuntimeError(f"{what} did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.05)
         time.sleep(0.05)
         yield json.loads(creds.read_text("utf-8"))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop(process)
 
 
 def certify(creds: dict[str, Any], output: Path, *, seed: int, classes: list[str] | None = None, profile: str = "quick") -> tuple[int, dict[str, Any], str]:

@@ -98,6 +98,13 @@ def documented_status(ctx: ResponseContext) -> bool | None:
     return True
 
 
+@response_check("no_server_error", "/req/responses/no-server-errors", needs="any answer")
+def no_server_error(ctx: ResponseContext) -> bool | None:
+    if ctx.status >= 500:
+        raise _fail(ctx, "/req/responses/no-server-errors", "no 5xx answer, to any request", _short(ctx.body if ctx.body is not None else ctx.raw_body[:200]))
+    return True
+
+
 @response_check("created_with_body", "/req/status-codes/created-201", needs="a successful creating POST")
 def created_with_body(ctx: ResponseContext) -> bool | None:
     if not ctx.operation.is_create or not 200 <= ctx.status < 300:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench.refserver_process import stop_process
 from bench.run_all import PRISM_PACKAGE, PRISM_VERSION, default_prism_dir, ensure_prism
 
 HERE = Path(__file__).parent
@@ -109,12 +110,7 @@ def _started(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_GRACE)
+        stop_process(process, STOP_GRACE)
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path) -> None:

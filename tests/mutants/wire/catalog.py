@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -14,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.mutants.catalog import REPO, Expectation
+from tests.mutants.catalog import Expectation, credentials_of_process, read_expectations
 from tests.mutants.wire.mutations import PASSTHROUGH, names
 
 HERE = Path(__file__).parent
@@ -24,13 +23,7 @@ START_TIMEOUT_SECONDS = 45.0
 
 def expectations() -> list[Expectation]:
     """One per line of expectations.txt: `name: /req/... /req/...` (comments after #)."""
-    found = []
-    for line in EXPECTATIONS.read_text("utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, ids = line.partition(":")
-            found.append(Expectation(name.strip(), frozenset(ids.split())))
-    return found
+    return read_expectations([EXPECTATIONS])
 
 
 def mutation_modules() -> set[str]:
@@ -42,22 +35,11 @@ def wired(mutation: str, folder: Path) -> Iterator[dict[str, Any]]:
     """The reference server behind the proxy with `mutation` (or PASSTHROUGH), in its own process; yield the proxy's credentials."""
     assert mutation == PASSTHROUGH or mutation in names(), f"no wire mutation {mutation}"
     folder.mkdir(parents=True, exist_ok=True)
-    creds = folder / "credentials.json"
-    log = (folder / "proxy.log").open("wb")
+    command = [sys.executable, "-m", "tests.mutants.wire.serve", mutation, "--credentials-file", str(folder / "credentials.json"), "--folder", str(folder)]
     # A session of its own: the proxy and the server it starts form one process group, stopped together.
-    process = subprocess.Popen([sys.executable, "-m", "tests.mutants.wire.serve", mutation, "--credentials-file", str(creds), "--folder", str(folder)],
-                               cwd=REPO, stdout=log, stderr=log, start_new_session=True)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not creds.is_file():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the wire proxy ({mutation}) did not start: {(folder / 'proxy.log').read_text()[-2000:]}")
-            time.sleep(0.05)
-        time.sleep(0.05)
-        yield json.loads(creds.read_text("utf-8"))
-    finally:
-        _stop_group(process)
-        log.close()
+    with credentials_of_process(command, folder, f"the wire proxy ({mutation})", timeout=START_TIMEOUT_SECONDS, log_name="proxy.log",
+                                stop=_stop_group, start_new_session=True) as creds:
+        yield creds
 
 
 def _stop_group(process: subprocess.Popen[bytes]) -> None:

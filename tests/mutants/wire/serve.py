@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from bench.refserver_process import stop_process
 
 from tests.mutants.wire.mutations import load
 from tests.mutants.wire.proxy import WireProxy
@@ -73,11 +74,7 @@ def main() -> int:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
     return 0
 
 
