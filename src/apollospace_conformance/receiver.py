@@ -12,16 +12,13 @@ The server under test reaches the receiver at `public_url`: the
 proxy, otherwise `http://<bound host>:<port>`. Requests are matched on the last
 path segment, so a proxy that adds or strips a path prefix still works.
 
-Signatures are verified here, with the standard library only: the kit does
-not depend on the `standardwebhooks` package at runtime.
+Signatures are verified with the contract's one Standard Webhooks
+implementation (apollospace_spec.webhook_signing, built on the
+`standardwebhooks` package).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import ipaddress
 import itertools
 import json
@@ -34,64 +31,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-SECRET_PREFIX = "whsec_"
+from apollospace_spec import webhook_signing
+from apollospace_spec.webhook_signing import (
+    matching_entries,
+    secret_key,
+    sign,
+    signature_entries,
+    verify,
+)
+
+SECRET_PREFIX = webhook_signing.PREFIX
+DEFAULT_TOLERANCE_SECONDS = webhook_signing.TOLERANCE_SECONDS
+SignatureProblem = webhook_signing.SignatureError  # why a delivery does not verify
+
+__all__ = ["SECRET_PREFIX", "DEFAULT_TOLERANCE_SECONDS", "SignatureProblem", "matching_entries", "secret_key", "sign",
+           "signature_entries", "verify", "ReceivedRequest", "WebhookReceiver"]
+
 PATH_PREFIX = "/apollospace-conformance-hooks/"
-DEFAULT_TOLERANCE_SECONDS = 5 * 60
 MAX_BODY_BYTES = 5 * 1024 * 1024
-
-
-# --- Standard Webhooks signatures -------------------------------------------------------
-
-
-class SignatureProblem(Exception):
-    """Why a delivery does not verify: missing headers, a stale timestamp, or no matching entry."""
-
-
-def secret_key(secret: str) -> bytes:
-    """The HMAC key of a `whsec_` secret: the base64-decoded part after the prefix."""
-    encoded = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise SignatureProblem(f"the secret is not `whsec_` + base64: {exc}") from None
-
-
-def sign(secret: str, msg_id: str, timestamp: str | int, body: bytes) -> str:
-    """The `v1,<base64 HMAC-SHA256>` entry of `{msg_id}.{timestamp}.{body}`."""
-    content = f"{msg_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(secret_key(secret), content, hashlib.sha256).digest()).decode("ascii")
-
-
-def signature_entries(header: str) -> list[str]:
-    """The space-separated entries of a `webhook-signature` header."""
-    return [entry for entry in header.split(" ") if entry]
-
-
-def matching_entries(secret: str, headers: dict[str, str], body: bytes) -> list[int]:
-    """Indexes of the `v1` entries of `webhook-signature` that `secret` produced (constant-time compare)."""
-    msg_id, stamp, header = headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""), headers.get("webhook-signature", "")
-    expected = sign(secret, msg_id, stamp, body).encode("ascii")
-    found = []
-    for index, entry in enumerate(signature_entries(header)):
-        version, _, _ = entry.partition(",")
-        if version == "v1" and hmac.compare_digest(entry.encode("ascii", "replace"), expected):
-            found.append(index)
-    return found
-
-
-def verify(secret: str, headers: dict[str, str], body: bytes, *, now: float | None = None, tolerance: int = DEFAULT_TOLERANCE_SECONDS) -> None:
-    """Raise SignatureProblem unless the delivery is authentic for `secret` (Standard Webhooks)."""
-    missing = [name for name in ("webhook-id", "webhook-timestamp", "webhook-signature") if not headers.get(name)]
-    if missing:
-        raise SignatureProblem(f"missing header(s) {', '.join(missing)}")
-    stamp = headers["webhook-timestamp"]
-    if not stamp.isdigit():
-        raise SignatureProblem(f"webhook-timestamp {stamp!r} is not whole seconds since the epoch")
-    drift = abs((time.time() if now is None else now) - int(stamp))
-    if drift > tolerance:
-        raise SignatureProblem(f"webhook-timestamp {stamp} is {drift:.0f} s away from the receiver's clock (tolerance {tolerance} s)")
-    if not matching_entries(secret, headers, body):
-        raise SignatureProblem(f"no v1 entry of webhook-signature {headers['webhook-signature']!r} is the HMAC-SHA256 of id.timestamp.body with the secret")
 
 
 # --- the receiver -----------------------------------------------------------------------

@@ -6,9 +6,6 @@ reach into the document and every fact on a page has one builder here.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import http
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +16,7 @@ from apollospace_docs.fields import Field, FieldBuilder, assemble_example
 from apollospace_docs.text import after_first_sentence, first_sentence, kebab, pretty_json
 from apollospace_spec import Operation, RequirementCatalog, iter_operations
 from apollospace_spec.model import resolve
+from apollospace_spec.webhook_signing import sign
 
 DOCS_URL = "https://docs.apollospace.ai"
 SECTION = "en/api-reference"
@@ -693,13 +691,6 @@ class _Builder:
             events=events,
             navigation=navigation,
         )
-
-
-def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """The Standard Webhooks `webhook-signature` of one delivery (`v1,<base64 HMAC-SHA256>`)."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
 
 
 def build_site(document: dict[str, Any], catalog: RequirementCatalog) -> DocsSite:
