@@ -1,16 +1,18 @@
 """Benchmarks (`make bench`): the reference server against Prism, the kit against schemathesis.
 
-(a) Server: throughput and latency (p50, p95) of three operations at a fixed
-    concurrency, against the reference server and, in the same run, against
-    Prism's mock server on the same bundled spec; reported as reference/Prism.
-      list    GET  /leads?limit=20
+(a) Server: requests per second and latency (p50, p99) of three operations,
+    measured with wrk (a compiled load generator, Debian's package, installed
+    on first use as Prism is) at 8 and at 64 keep-alive connections, against
+    the reference server and Prism's mock of the same bundled spec, both
+    running for the whole run and measured alternately (reference, Prism,
+    reference, Prism ...), each measurement after an unmeasured warm-up;
+    reported as reference/Prism.
       get     GET  /leads/{lead_id}
-      create  POST /leads
-    Each client is a thread with one keep-alive HTTP/1.1 connection (what an
-    integrator's SDK does; --connection close opens one per request), sending
-    back to back for a fixed time after a warm-up. The load generator shares the
-    machine's cores with the server. A one-client probe compares a kept-alive
-    connection with fresh ones, to flag a server socket without TCP_NODELAY.
+      list    GET  /leads?limit=20
+      create  POST /leads   (a fresh body and Idempotency-Key per request)
+    Target (issue 10): >= 2x Prism's req/s with a p99 no worse than Prism's.
+    The generator shares the machine's cores with the server; one wrk thread
+    drives all connections, so it takes little of them.
 (b) Kit: wall time and generated cases per second of
     `apollospace-conformance certify --embedded --profile quick`, against a
     plain `st run` of the same spec with the same example count, the same
@@ -23,11 +25,14 @@
     the rate-limit probe), and cases per second of the generation phases alone
     (the kit's test_fuzz items in its JUnit report; st's examples, coverage and
     fuzzing phase times).
+    Beside it, the wall time of `certify --embedded --profile standard`, the
+    certification run (quick is a smoke run; its goal is under 30 s on 2 cores).
 
 Results: build/bench/results.json and a table on stdout. Everything runs on
 loopback and every step is bounded in time. Prism (@stoplight/prism-cli) is
 installed with npm into a cache folder outside the repository; without npm its
-column reads "skipped: npm not found".
+column reads "skipped: npm not found". See bench/README.md for the profile of
+the reference server and what was done about it.
 """
 
 from __future__ import annotations
@@ -43,12 +48,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -59,12 +63,13 @@ DEFAULT_SPEC = ROOT / "build" / "openapi.json"
 DEFAULT_OUT = ROOT / "build" / "bench"
 DEFAULT_SEED = 20261128
 SEEDED_LEADS = 40  # leads created before measuring, so `list` returns a full page of 20
+CONNECTIONS = (8, 64)
 PRISM_PACKAGE, PRISM_VERSION = "@stoplight/prism-cli", "5.16.0"
 # Rate limits out of the way of a throughput measurement (the defaults answer 429 within seconds).
 GENEROUS_RATE_LIMITS = (
-    "--rate-limit=read=1000000",
-    "--rate-limit=write=1000000",
-    "--rate-limit=billable=1000000",
+    "--rate-limit=read=1000000000",
+    "--rate-limit=write=1000000000",
+    "--rate-limit=billable=1000000000",
 )
 # Any UUID v4 will do for Prism, which serves the spec's examples whatever the id.
 PRISM_IDS = {
@@ -79,182 +84,7 @@ def default_prism_dir() -> Path:
     return cache / "apollospace-bench" / f"prism-cli-{PRISM_VERSION}"
 
 
-# --- load generation ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    body: bytes | None
-    expected: int
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    host: str
-    port: int
-    prefix: str  # "/v1" for the reference server, "" for Prism
-    headers: dict[str, str]
-    lead_id: str
-    pipeline_id: str
-
-
-def scenarios(target: Target) -> dict[str, Callable[[int], Request]]:
-    """The three measured operations; each factory gets a request counter (unique create bodies)."""
-
-    def create(n: int) -> Request:
-        body = {
-            "contact_name": f"Bench Lead {n}",
-            "company_name": "Bench Inc",
-            "pipeline_id": target.pipeline_id,
-            "email": f"bench{n}@example.com",
-            "tags": ["bench"],
-            "value_cents": 100_000,
-        }
-        return Request("POST", f"{target.prefix}/leads", json.dumps(body).encode(), 201)
-
-    return {
-        "list": lambda n: Request("GET", f"{target.prefix}/leads?limit=20", None, 200),
-        "get": lambda n: Request("GET", f"{target.prefix}/leads/{target.lead_id}", None, 200),
-        "create": create,
-    }
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float | None:
-    """Nearest-rank percentile of an already sorted list."""
-    if not sorted_values:
-        return None
-    rank = max(1, min(len(sorted_values), round(fraction * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
-
-
-def run_load(
-    target: Target,
-    make_request: Callable[[int], Request],
-    clients: int,
-    duration: float,
-    warmup: float,
-    keep_alive: bool = True,
-    timeout: float = 10.0,
-) -> dict[str, Any]:
-    """`clients` threads for warm-up + duration seconds.
-
-    Each keeps one keep-alive connection, or opens one per request (`keep_alive=False`).
-    """
-    base_headers = {
-        **target.headers,
-        "Accept": "application/json",
-        "Connection": "keep-alive" if keep_alive else "close",
-    }
-    start_line = threading.Barrier(clients + 1)
-    window: dict[str, float] = {}
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    unexpected: list[dict[int, int]] = [{} for _ in range(clients)]
-    errors = [0] * clients
-    counter = iter(range(10**12))
-    counter_lock = threading.Lock()
-
-    def client(index: int) -> None:
-        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-        start_line.wait()
-        while True:
-            now = time.perf_counter()
-            if now >= window["end"]:
-                break
-            with counter_lock:
-                n = next(counter)
-            request = make_request(n)
-            headers = dict(base_headers)
-            if request.body is not None:
-                headers["Content-Type"] = "application/json"
-            began = time.perf_counter()
-            try:
-                connection.request(request.method, request.path, body=request.body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-                if not keep_alive:
-                    connection.close()
-            except (OSError, http.client.HTTPException):
-                errors[index] += 1
-                connection.close()
-                connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-                continue
-            ended = time.perf_counter()
-            if began >= window["start"] and ended <= window["end"]:
-                latencies[index].append(ended - began)
-                if status != request.expected:
-                    unexpected[index][status] = unexpected[index].get(status, 0) + 1
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    now = time.perf_counter()
-    window.update(start=now + warmup, end=now + warmup + duration)
-    start_line.wait()
-    for thread in threads:
-        thread.join(timeout=warmup + duration + timeout + 5)
-    flat = sorted(value for per_client in latencies for value in per_client)
-    statuses: dict[str, int] = {}
-    for per_client in unexpected:
-        for status, count in per_client.items():
-            statuses[str(status)] = statuses.get(str(status), 0) + count
-    p50, p95 = percentile(flat, 0.50), percentile(flat, 0.95)
-    return {
-        "requests": len(flat),
-        "throughput_rps": round(len(flat) / duration, 1),
-        "p50_ms": None if p50 is None else round(p50 * 1000, 2),
-        "p95_ms": None if p95 is None else round(p95 * 1000, 2),
-        "unexpected_statuses": statuses,
-        "connection_errors": sum(errors),
-    }
-
-
-def connection_probe(target: Target, samples: int = 20) -> dict[str, Any]:
-    """Median latency of one sequential client, reusing a connection against opening one each time.
-
-    A keep-alive request much slower than a fresh connection (about 40 ms on Linux) is the
-    delayed-ACK/Nagle stall of a server socket without TCP_NODELAY; the note in the table
-    says so, because it then dominates every keep-alive number.
-    """
-    request = scenarios(target)["get"](0)
-    headers = {**target.headers, "Accept": "application/json"}
-    medians = {}
-    for mode in ("keep_alive", "new_connection"):
-        timings = []
-        connection = http.client.HTTPConnection(target.host, target.port, timeout=10)
-        for _ in range(samples):
-            began = time.perf_counter()
-            connection.request(request.method, request.path, headers=headers)
-            connection.getresponse().read()
-            timings.append(time.perf_counter() - began)
-            if mode == "new_connection":
-                connection.close()
-        connection.close()
-        medians[f"{mode}_p50_ms"] = round(1000 * (percentile(sorted(timings), 0.5) or 0), 2)
-    medians["nagle_stall_suspected"] = (
-        medians["keep_alive_p50_ms"] > 20
-        and medians["keep_alive_p50_ms"] > 3 * medians["new_connection_p50_ms"]
-    )
-    return medians
-
-
-def bench_target(
-    target: Target, clients: int, duration: float, warmup: float, keep_alive: bool = True
-) -> dict[str, Any]:
-    results = {}
-    for name, factory in scenarios(target).items():
-        results[name] = run_load(target, factory, clients, duration, warmup, keep_alive)
-        print(
-            f"  {target.name:9} {name:6} {results[name]['throughput_rps']:8.1f} req/s  "
-            f"p50 {results[name]['p50_ms']} ms"
-            f"  p95 {results[name]['p95_ms']} ms",
-            flush=True,
-        )
-    return results
+# --- the two servers -----------------------------------------------------------------------------
 
 
 def _json_call(
@@ -273,9 +103,10 @@ def _json_call(
         connection.close()
 
 
-def reference_target(creds: dict[str, Any]) -> Target:
-    """The reference server as a target: a real pipeline and one lead to read."""
+def reference_target(creds: dict[str, Any]) -> Any:
+    """The reference server as a wrk target: a real pipeline and one lead to read."""
     from refserver_process import auth_headers
+    from wrk_load import WrkTarget
 
     url = urlparse(creds["url"])
     headers = auth_headers(creds["tenant_a"])
@@ -296,10 +127,15 @@ def reference_target(creds: dict[str, Any]) -> Target:
         )
         if status != 201:
             raise RuntimeError(f"POST /leads answered {status}; cannot set up the benchmark")
-    return Target("reference", host, port, prefix, headers, lead["id"], pipeline_id)
-
-
-# --- Prism -------------------------------------------------------------------------------------
+    return WrkTarget(
+        "reference",
+        f"http://{host}:{port}",
+        prefix,
+        headers["Authorization"],
+        headers["X-Organization-Id"],
+        lead["id"],
+        pipeline_id,
+    )
 
 
 def ensure_prism(folder: Path, timeout: float) -> tuple[Path | None, str]:
@@ -349,16 +185,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def bench_prism(
-    executable: Path,
-    spec: Path,
-    output: Path,
-    clients: int,
-    duration: float,
-    warmup: float,
-    keep_alive: bool = True,
-) -> dict[str, Any]:
-    from refserver_process import ServerStartError, stop_process, wait_until_answering
+@contextmanager
+def prism_target(executable: Path, spec: Path, output: Path) -> Iterator[Any]:
+    """Prism's mock of `spec` on a free loopback port, as a wrk target; stopped on exit."""
+    from refserver_process import stop_process, wait_until_answering
+    from wrk_load import WrkTarget
 
     port = free_port()
     headers = {"Authorization": "Bearer bench", "X-Organization-Id": PRISM_IDS["organization"]}
@@ -369,21 +200,59 @@ def bench_prism(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=output
         )
     try:
-        try:
-            wait_until_answering(
-                f"http://127.0.0.1:{port}/leads?limit=1",
-                headers,
-                deadline=time.monotonic() + 60,
-                process=process,
-            )
-        except ServerStartError as exc:
-            return {"skipped": f"Prism did not start: {exc} (see {output / 'prism.log'})"}
-        target = Target(
-            "prism", "127.0.0.1", port, "", headers, PRISM_IDS["lead"], PRISM_IDS["pipeline"]
+        wait_until_answering(
+            f"http://127.0.0.1:{port}/leads?limit=1",
+            headers,
+            deadline=time.monotonic() + 60,
+            process=process,
         )
-        return bench_target(target, clients, duration, warmup, keep_alive)
+        yield WrkTarget(
+            "prism",
+            f"http://127.0.0.1:{port}",
+            "",
+            headers["Authorization"],
+            headers["X-Organization-Id"],
+            PRISM_IDS["lead"],
+            PRISM_IDS["pipeline"],
+        )
     finally:
         stop_process(process)
+
+
+def bench_servers(args: argparse.Namespace) -> dict[str, Any]:
+    """(a): both servers up, wrk alternating between them; results with ratios, or why skipped."""
+    from refserver_process import ServerStartError, refserver
+    from wrk_load import ensure_wrk, measure, ratios
+
+    settings = {
+        "connections": list(CONNECTIONS),
+        "duration_seconds": args.duration,
+        "warmup_seconds": args.warmup,
+        "rounds": args.rounds,
+        "load_generator": "wrk, one thread, keep-alive connections (bench/wrk/scenario.lua)",
+        "seeded_leads": SEEDED_LEADS,
+        "reference": "apollospace-refserver serve --memory, rate limits raised",
+        "prism": f"{PRISM_PACKAGE}@{PRISM_VERSION} mock -v warn "
+        "(static examples, request validation on)",
+    }
+    wrk, how = ensure_wrk()
+    if wrk is None:
+        return {"settings": settings, "skipped": how}
+    executable, how = ensure_prism(args.prism_dir, timeout=600)
+    if executable is None:
+        return {"settings": settings, "skipped": f"Prism {how}"}
+    try:
+        with (
+            refserver(GENEROUS_RATE_LIMITS) as creds,
+            prism_target(executable, args.spec, args.output) as prism,
+        ):
+            reference = reference_target(creds)
+            results = measure(
+                wrk, [reference, prism], CONNECTIONS, args.duration, args.warmup, args.rounds
+            )
+    except ServerStartError as exc:
+        return {"settings": settings, "skipped": f"a server did not start: {exc}"}
+    return {"settings": settings, "results": results, "ratio_reference_over_prism": ratios(results)}
 
 
 # --- kit against plain schemathesis -------------------------------------------------------
@@ -413,12 +282,16 @@ def _run_bounded(
     return code, time.monotonic() - started, log.read_text("utf-8", errors="replace")
 
 
-def bench_kit(output: Path, seed: int, timeout: float) -> dict[str, Any]:
+def bench_kit(
+    output: Path, seed: int, timeout: float, profile_name: str = "quick"
+) -> dict[str, Any]:
+    """`certify --embedded --profile <profile_name>`: wall time, fuzz cases, verdict."""
     from apollospace_conformance.settings import PROFILE_SETTINGS
 
-    profile = PROFILE_SETTINGS["quick"]
-    report_dir = output / "conformance"
-    count_file = output / "kit-count.json"
+    profile = PROFILE_SETTINGS[profile_name]
+    suffix = "" if profile_name == "quick" else f"-{profile_name}"
+    report_dir = output / f"conformance{suffix}"
+    count_file = output / f"kit-count{suffix}.json"
     count_file.unlink(missing_ok=True)
     command = [
         sys.executable,
@@ -429,15 +302,15 @@ def bench_kit(output: Path, seed: int, timeout: float) -> dict[str, Any]:
         "certify",
         "--embedded",
         "--profile",
-        "quick",
+        profile_name,
         "--seed",
         str(seed),
         "--output",
         str(report_dir),
     ]
-    code, seconds, _ = _run_bounded(command, timeout, output / "kit.log", ROOT)
+    code, seconds, _ = _run_bounded(command, timeout, output / f"kit{suffix}.log", ROOT)
     result: dict[str, Any] = {
-        "command": "apollospace-conformance certify --embedded --profile quick --seed " + str(seed),
+        "command": f"apollospace-conformance certify --embedded --profile {profile_name} --seed {seed}",
         "exit_code": code,
         "wall_seconds": round(seconds, 2),
         "max_examples": profile.max_examples,
@@ -450,7 +323,7 @@ def bench_kit(output: Path, seed: int, timeout: float) -> dict[str, Any]:
     try:
         result["fuzz_cases"] = json.loads(count_file.read_text("utf-8"))["fuzz_cases"]
     except (OSError, ValueError, KeyError):
-        result["error"] = f"no case count (exit {code}); see {output / 'kit.log'}"
+        result["error"] = f"no case count (exit {code}); see {output / f'kit{suffix}.log'}"
         return result
     try:
         report = json.loads((report_dir / "report.json").read_text("utf-8"))
@@ -577,19 +450,6 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a is not None and b else None
 
 
-def server_ratios(reference: dict[str, Any], prism: dict[str, Any]) -> dict[str, Any]:
-    if "skipped" in prism:
-        return {"skipped": prism["skipped"]}
-    return {
-        name: {
-            "throughput": ratio(reference[name]["throughput_rps"], prism[name]["throughput_rps"]),
-            "p50": ratio(reference[name]["p50_ms"], prism[name]["p50_ms"]),
-            "p95": ratio(reference[name]["p95_ms"], prism[name]["p95_ms"]),
-        }
-        for name in reference
-    }
-
-
 def _cell(value: Any, width: int) -> str:
     return f"{'-' if value is None else value!s:>{width}}"
 
@@ -599,59 +459,56 @@ def render(results: dict[str, Any]) -> str:
     lines = []
     server = results.get("server")
     if server:
-        settings, prism = server["settings"], server["prism"]
+        settings = server["settings"]
         lines.append(
-            f"Server: {settings['clients']} clients ({settings['connections']}), "
-            f"{settings['duration_seconds']:g} s per operation, "
-            f"after {settings['warmup_seconds']:g} s warm-up"
+            f"Server (wrk): keep-alive connections {settings['connections']}, "
+            f"{settings['rounds']} alternating rounds of {settings['duration_seconds']:g} s per cell, "
+            f"each after {settings['warmup_seconds']:g} s warm-up"
         )
-        head = [
-            "ref req/s",
-            "p50 ms",
-            "p95 ms",
-            "Prism req/s",
-            "p50 ms",
-            "p95 ms",
-            "ref/Prism req/s",
-            "p50",
-        ]
-        widths = [11, 9, 9, 13, 9, 9, 17, 7]
-        lines.append(
-            f"  {'operation':9}" + "".join(_cell(h, w) for h, w in zip(head, widths, strict=True))
-        )
-        for name, ref in server["reference"].items():
-            row = [ref["throughput_rps"], ref["p50_ms"], ref["p95_ms"]]
-            if "skipped" in prism:
-                tail = f"   Prism {prism['skipped']}"
-            else:
-                other, r = prism[name], server["ratio_reference_over_prism"][name]
-                row += [
-                    other["throughput_rps"],
-                    other["p50_ms"],
-                    other["p95_ms"],
-                    r["throughput"],
-                    r["p50"],
-                ]
-                tail = ""
-            cells = "".join(_cell(v, w) for v, w in zip(row, widths, strict=False))
-            lines.append(f"  {name:9}{cells}{tail}")
-        probe = server.get("reference_connection_probe") or {}
-        if probe.get("nagle_stall_suspected"):
+        if "skipped" in server:
+            lines.append(f"  {server['skipped']}")
+        else:
+            head = [
+                "ref req/s",
+                "p99 ms",
+                "Prism req/s",
+                "p99 ms",
+                "ref/Prism req/s",
+                "p99",
+                "target",
+            ]
+            widths = [11, 9, 13, 9, 17, 7, 8]
             lines.append(
-                f"  note: one client alone waits {probe['keep_alive_p50_ms']} ms per request on a "
-                f"kept-alive connection, {probe['new_connection_p50_ms']} ms on a new one: the\n"
-                "  reference server's sockets lack TCP_NODELAY (delayed ACK + Nagle), which caps\n"
-                "  every keep-alive number above"
+                f"  {'conns':>5} {'operation':9}"
+                + "".join(_cell(h, w) for h, w in zip(head, widths, strict=True))
             )
-        for who in ("reference", "prism"):
-            runs = server[who] if "skipped" not in server[who] else {}
-            odd = {
-                name: {"statuses": run["unexpected_statuses"], "errors": run["connection_errors"]}
-                for name, run in runs.items()
-                if run["unexpected_statuses"] or run["connection_errors"]
-            }
-            if odd:
-                lines.append(f"  note: {who} answered unexpectedly: {odd}")
+            odd = []
+            for conns, per_op in server["results"].items():
+                for name, cells in per_op.items():
+                    ref, prism = cells["reference"], cells["prism"]
+                    r = server["ratio_reference_over_prism"][conns][name]
+                    row = [
+                        ref["throughput_rps"],
+                        ref["p99_ms"],
+                        prism["throughput_rps"],
+                        prism["p99_ms"],
+                        r["throughput"],
+                        r["p99"],
+                        "met" if r["target_met"] else "MISSED",
+                    ]
+                    cells_text = "".join(_cell(v, w) for v, w in zip(row, widths, strict=True))
+                    lines.append(f"  {conns:>5} {name:9}{cells_text}")
+                    for who, cell in cells.items():
+                        if cell["non_2xx_3xx"] or cell["socket_errors"]:
+                            odd.append(
+                                f"{who} {name} c={conns}: {cell['non_2xx_3xx']} non-2xx/3xx, "
+                                f"{cell['socket_errors']} socket errors"
+                            )
+            lines.append(
+                "  target (issue 10): ref/Prism req/s >= 2 and ref p99 <= Prism p99 (p99 ratio <= 1)"
+            )
+            for line in odd:
+                lines.append(f"  note: {line}")
     kit = results.get("kit")
     if kit:
         ours, theirs, r = kit["kit"], kit["schemathesis"], kit["ratio_kit_over_schemathesis"]
@@ -677,7 +534,14 @@ def render(results: dict[str, Any]) -> str:
             f"  kit: verdict {ours.get('verdict')}, {ours.get('requests_sent')} requests in all "
             f"(behaviour tests and the rate-limit probe too); st: {theirs.get('failures')} failures"
         )
-        for who, run in (("kit", ours), ("st", theirs)):
+        standard = kit.get("standard")
+        if standard:
+            lines.append(
+                f"  profiles: quick {ours.get('wall_seconds')} s (verdict {ours.get('verdict')}; "
+                f"goal under 30 s), standard {standard.get('wall_seconds')} s "
+                f"(verdict {standard.get('verdict')})"
+            )
+        for who, run in (("kit", ours), ("st", theirs), ("kit standard", standard or {})):
             if run.get("error"):
                 lines.append(f"  {who}: {run['error']}")
     return "\n".join(lines)
@@ -700,28 +564,22 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for results.json and logs (default build/bench)",
     )
     parser.add_argument(
-        "--clients",
-        type=int,
-        default=8,
-        help="concurrent clients of the server benchmark (default 8)",
-    )
-    parser.add_argument(
         "--duration",
         type=float,
-        default=5.0,
-        help="measured seconds per operation and server (default 5)",
+        default=4.0,
+        help="measured seconds per wrk run (default 4; whole seconds)",
     )
     parser.add_argument(
         "--warmup",
         type=float,
         default=1.0,
-        help="unmeasured seconds before each measurement (default 1)",
+        help="unmeasured wrk run before each measured one, seconds (default 1; 0 for none)",
     )
     parser.add_argument(
-        "--connection",
-        choices=("keep-alive", "close"),
-        default="keep-alive",
-        help="one keep-alive connection per client (default), or a new connection per request",
+        "--rounds",
+        type=int,
+        default=2,
+        help="alternations of reference and Prism per operation and connection count (default 2)",
     )
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed of the kit and of st run"
@@ -742,11 +600,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-kit", action="store_true", help="skip (b), the kit against plain schemathesis"
     )
+    parser.add_argument(
+        "--skip-standard",
+        action="store_true",
+        help="in (b), skip the wall time of the standard profile (the longest step)",
+    )
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--clients must be at least 1, --duration positive and --warmup not negative")
-
-    from refserver_process import refserver
+    if args.rounds < 1 or args.duration < 1 or args.warmup < 0:
+        parser.error("--rounds and --duration must be at least 1, --warmup not negative")
 
     if not args.spec.is_file():
         print(f"run_all: {args.spec} is missing; run `make bundle` first", file=sys.stderr)
@@ -763,44 +624,10 @@ def main(argv: list[str] | None = None) -> int:
         "run_id": uuid.uuid4().hex[:12],
     }
     if not args.skip_server:
-        print("(a) server benchmark", flush=True)
-        keep_alive = args.connection == "keep-alive"
-        with refserver(GENEROUS_RATE_LIMITS) as creds:
-            target = reference_target(creds)
-            probe = connection_probe(target)
-            reference = bench_target(target, args.clients, args.duration, args.warmup, keep_alive)
-        executable, how = ensure_prism(args.prism_dir, timeout=600)
-        prism = (
-            {"skipped": how}
-            if executable is None
-            else bench_prism(
-                executable,
-                args.spec,
-                args.output,
-                args.clients,
-                args.duration,
-                args.warmup,
-                keep_alive,
-            )
-        )
-        results["server"] = {
-            "settings": {
-                "clients": args.clients,
-                "duration_seconds": args.duration,
-                "warmup_seconds": args.warmup,
-                "connections": "one keep-alive HTTP/1.1 connection per client"
-                if keep_alive
-                else "a new connection per request",
-                "seeded_leads": SEEDED_LEADS,
-                "reference": "apollospace-refserver serve --memory, rate limits raised to 1000000",
-                "prism": f"{PRISM_PACKAGE}@{PRISM_VERSION} mock -v warn "
-                "(static examples, request validation on)",
-            },
-            "reference": reference,
-            "reference_connection_probe": probe,
-            "prism": prism,
-            "ratio_reference_over_prism": server_ratios(reference, prism),
-        }
+        print("(a) server benchmark: wrk against the reference server and Prism", flush=True)
+        results["server"] = bench_servers(args)
+        if "skipped" in results["server"]:
+            print(f"  {results['server']['skipped']}", flush=True)
     if not args.skip_kit:
         print("(b) kit against plain schemathesis", flush=True)
         from apollospace_conformance.settings import PROFILE_SETTINGS
@@ -827,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             },
         }
+        if not args.skip_standard:
+            standard = bench_kit(args.output, args.seed, args.step_timeout, "standard")
+            print(f"  kit standard profile: {standard.get('wall_seconds')} s", flush=True)
+            results["kit"]["standard"] = standard
     results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     path = args.output / "results.json"
     path.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
