@@ -61,6 +61,15 @@ bench: $(STAMP) bundle ## Benchmarks: server throughput vs Prism, kit speed vs p
 peers-lint: bundle ## Lint the bundle with Spectral (spectral:oas) and Redocly (recommended); needs npm
 	bash bench/peers_lint.sh build/openapi.json
 
+.PHONY: compat release
+COMPAT_BASE ?= baseline
+compat: $(STAMP) ## Breaking-change gate: the spec against the released baseline (or COMPAT_BASE=ref|file); exit 1 when /v1 breaks; writes build/CHANGELOG.md
+	$(BIN)/apollospace-spec compat --base $(COMPAT_BASE) --changelog build/CHANGELOG.md
+
+release: $(STAMP) ## Freeze the spec as spec/releases/v$(VERSION)/ (bundle + changelog) and set info.version; FORCE=1 re-freezes
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=1.1.0 [FORCE=1]"; exit 2; }
+	$(BIN)/apollospace-spec release $(VERSION) $(if $(FORCE),--force)
+
 .PHONY: docs docs-golden
 docs: $(STAMP) ## Render the API docs from the spec into build/docs (Mintlify MDX, Markdown, llms.txt, HTML preview)
 	$(BIN)/apollospace-docs build --out build/docs

@@ -1,4 +1,4 @@
-"""`apollospace-spec`: lint and bundle the Apollo Space v1 contract."""
+"""`apollospace-spec`: lint, bundle, compare and release the Apollo Space v1 contract."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from apollospace_spec.bundle import BundleError, bundle
+from apollospace_spec.compat.cli import add_commands as add_compat_commands
 from apollospace_spec.lint import lint_tree
 from apollospace_spec.locate import spec_root
 from apollospace_spec.rules import RULES
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     bundler = commands.add_parser("bundle", help="write one self-contained openapi.json and openapi.yaml")
     bundler.add_argument("--out", default="build", help="output folder (default: build)")
     bundler.set_defaults(run=_bundle)
+    add_compat_commands(commands)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
