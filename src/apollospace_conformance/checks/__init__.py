@@ -16,7 +16,7 @@ from apollospace_conformance.checks.registry import (
 from apollospace_conformance.checks.violation import ContractViolation, violation
 
 # Importing the module registers its checks.
-from apollospace_conformance.checks import conventions  # noqa: E402,F401  isort: skip
+from apollospace_conformance.checks import conventions, details  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "RESPONSE_CHECKS",
