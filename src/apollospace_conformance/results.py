@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ class TestRecord:
     samples: list[str] = field(default_factory=list)
     blocked_by: list[str] = field(default_factory=list)
     observational: bool = False  # its pass is no evidence: the checks it runs count their own
+    finished: float = field(default_factory=time.time)  # when its outcome was known (epoch seconds): the run's timeline
 
 
 @dataclass
