@@ -15,13 +15,12 @@ from typing import Any
 from apollospace_conformance import __version__
 from apollospace_conformance.locate import suite_root
 from apollospace_conformance.settings import (
-    CREDENTIALS_FORMAT,
-    DEFAULT_MAX_DURATION_SECONDS,
-    PROFILES,
+    PROFILE_SETTINGS,
     ConfigError,
     KitSettings,
     from_credentials,
     load_settings,
+    option_arguments,
 )
 
 SUITE = suite_root()
@@ -43,39 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"apollospace-conformance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     certify = commands.add_parser("certify", help="run the suite against a server and write JUnit, JSON, Markdown and HTML reports")
-    target = certify.add_argument_group("target")
-    target.add_argument("--url", help="base URL of the server under test, including /v1 (e.g. https://api.example.com/v1)")
-    target.add_argument("--embedded", action="store_true", help="start the bundled reference server on loopback and certify it (not with --url)")
-    target.add_argument("--credentials-file", metavar="PATH", help="JSON with the URL and every credential, as `apollospace-refserver serve --credentials-file` writes it: "
-                        + CREDENTIALS_FORMAT + "; flags and environment variables win over it")
-    target.add_argument("--token-a", help="bearer token of tenant A (or APOLLOSPACE_CONFORMANCE_TOKEN_A); never printed")
-    target.add_argument("--org-a", help="organization id (X-Organization-Id) of tenant A")
-    target.add_argument("--token-b", help="bearer token of tenant B: a second organization tenant A's user is not a member of")
-    target.add_argument("--org-b", help="organization id of tenant B")
-    target.add_argument("--expired-token", help="an expired token of tenant A's user, for the expiry test")
-    target.add_argument("--member-token", help="a token of a member of tenant A's organization, for the role tests")
-    target.add_argument("--viewer-token", help="a token of a viewer of tenant A's organization, for the role tests")
-    scope = certify.add_argument_group("scope")
-    scope.add_argument("--include-classes", help="comma-separated conformance classes to claim (default: all; see `apollospace-conformance requirements`)")
-    scope.add_argument("--exclude-classes", help="comma-separated conformance classes not to claim")
-    scope.add_argument("--profile", choices=PROFILES, help="depth: quick (a smoke run), standard (default) or thorough")
-    scope.add_argument("--seed", type=int, help="seed for every generated case; the same seed gives the same cases")
-    guest = certify.add_argument_group("good guest")
-    guest.add_argument("--max-requests", type=int, help="request budget (default 20000); tests past it are skipped")
-    guest.add_argument("--max-rate", type=float, help="most requests per second (default: unlimited)")
-    guest.add_argument("--rate-limit-probe", action="store_true", default=None, help="flood tenant B's billable calls, then its reads, up to their limits: 429, an honest Retry-After, limits per organization and operation type")
-    guest.add_argument("--probe-max-requests", type=int, help="most requests the probe may send (default 6000; the billable flood uses at most a fifth)")
-    guest.add_argument("--timeout", type=float, metavar="SECONDS", help="longest wait for one whole answer (default: the spec's documented response time, 15 s); "
-                       "a later answer fails /req/responses/timely")
-    guest.add_argument("--max-duration", type=float, metavar="SECONDS", help=f"the run sends nothing after this; the tests left are skipped and the report is partial "
-                       f"(default {DEFAULT_MAX_DURATION_SECONDS:g})")
-    hooks = certify.add_argument_group("webhooks")
-    hooks.add_argument("--webhook-bind", help="HOST:PORT for the kit's webhook receiver (default 127.0.0.1:0)")
-    hooks.add_argument("--webhook-public-url", help="URL the server under test should call to reach the receiver (default: the bind address)")
-    output = certify.add_argument_group("output")
-    output.add_argument("--output", help="folder for junit.xml, report.json, certificate.md and certificate.html (default build/conformance)")
-    output.add_argument("--config", help="TOML settings file (default: ./apollospace-conformance.toml if present)")
-    output.add_argument("-v", "--verbose", action="store_true", help="show every test as it runs")
+    groups = {name: certify.add_argument_group(name) for name in ("target", "scope", "good guest", "webhooks", "output")}
+    groups["target"].add_argument("--embedded", action="store_true", help="start the bundled reference server on loopback and certify it (not with --url)")
+    for name, option in KitSettings.options():
+        groups[option["group"]].add_argument(f"--{name.replace('_', '-')}", **option_arguments(option))
+    groups["output"].add_argument("--config", help="TOML settings file (default: ./apollospace-conformance.toml if present)")
+    groups["output"].add_argument("-v", "--verbose", action="store_true", help="show every test as it runs (instead of the progress display)")
+    commands.add_parser("suite-path", help="print the folder of the kit's test suite, to run it with your own pytest (see the README)")
     commands.add_parser("requirements", help="list the requirements and conformance classes")
     return parser
 
@@ -83,14 +56,12 @@ def _parser() -> argparse.ArgumentParser:
 def _preflight(settings: KitSettings, claimed: set[str]) -> None:
     """Refuse early and clearly (an unreachable target, credentials it rejects); warn, one line each, about missing inputs."""
     from apollospace_conformance.http import TargetUnreachable
-    from apollospace_conformance.preflight import check_target, missing_inputs
+    from apollospace_conformance.preflight import preflight
 
     try:
-        check_target(settings)
+        preflight(settings, claimed, lambda line: print(f"apollospace-conformance: warning: {line}", file=sys.stderr, flush=True))
     except TargetUnreachable as exc:
         raise Unreachable(str(exc)) from None
-    for missing in missing_inputs(settings, claimed):
-        print(f"apollospace-conformance: warning: {missing.line()}", file=sys.stderr, flush=True)
 
 
 class EmbeddedServer:
@@ -132,10 +103,7 @@ def certify(args: argparse.Namespace) -> int:
     from apollospace_conformance.pytest_plugin import ConformanceRun
     from apollospace_conformance.report import summary_table
 
-    names = ["url", "token_a", "org_a", "token_b", "org_b", "expired_token", "member_token", "viewer_token", "include_classes", "exclude_classes", "profile", "seed",
-             "max_requests", "max_rate", "rate_limit_probe", "probe_max_requests", "timeout", "max_duration", "webhook_bind", "webhook_public_url", "output",
-             "credentials_file"]
-    values = {name: getattr(args, name) for name in names}
+    values = {name: getattr(args, name) for name, _ in KitSettings.options()}
     if args.embedded and (args.url or args.credentials_file):
         raise ConfigError("--embedded starts its own server: leave out --url and --credentials-file")
     embedded = EmbeddedServer() if args.embedded else None
@@ -143,7 +111,8 @@ def certify(args: argparse.Namespace) -> int:
         if embedded is not None:
             given = {name: value for name, value in values.items() if value is not None}
             values = {**values, **from_credentials(embedded.start(), "the embedded server's credentials"), **given}
-            if values["rate_limit_probe"] is None:
+            profile = PROFILE_SETTINGS.get(values["profile"] or "standard")
+            if values["rate_limit_probe"] is None and profile is not None and profile.probe_by_default:
                 values["rate_limit_probe"] = True
         settings = load_settings(values, args.config)
         run = ConformanceRun(settings)
@@ -194,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "requirements":
             return list_requirements()
+        if args.command == "suite-path":
+            print(SUITE)
+            return EXIT_PASS
         return certify(args)
     except ConfigError as exc:
         print(f"apollospace-conformance: {exc}", file=sys.stderr)

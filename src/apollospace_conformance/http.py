@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from apollospace_conformance.masking import mask_headers, mask_text, mask_value
+
 _TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}
 
 
@@ -25,6 +27,7 @@ _TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection",
 UNANSWERED = (httpx.TransportError, httpx.DecodingError)
 MAX_RATE_LIMIT_RETRIES = 3
 MAX_RETRY_AFTER_SECONDS = 65.0
+FORGED_TOKEN_VARIABLE = "APOLLOSPACE_CONFORMANCE_FORGED_TOKEN"  # what a reproduction shows for a tampered copy of a secret
 
 
 class BudgetExhausted(Exception):
@@ -35,9 +38,13 @@ class TargetUnreachable(Exception):
     """The server under test stopped answering (liveness probes failed in a row); the run ends with a partial report."""
 
 
-@dataclass
+@dataclass(repr=False)
 class Exchange:
-    """One request and its response, as a report shows them (secrets redacted)."""
+    """One request and its response, as a report shows them (secrets redacted).
+
+    Its repr is what pytest shows of it (assertion rewriting, `-l` locals): it
+    masks the credential headers and secret-named body fields.
+    """
 
     method: str
     url: str
@@ -50,8 +57,14 @@ class Exchange:
     sent_body: bytes | None = field(repr=False, default=None)
     token_variable: str | None = None  # the shell variable standing for a secret token in reproductions
 
+    def __repr__(self) -> str:
+        body = mask_value(self.response_body) if self.response_body is not None else self.raw_body[:200].decode("utf-8", "replace")
+        return (f"Exchange({self.method} {mask_text(self.url)} -> {self.status}, request_headers={mask_headers(self.request_headers)!r}, "
+                f"request_body={mask_value(self.request_body)!r}, response_headers={mask_headers(self.response_headers)!r}, "
+                f"response_body={mask_text(repr(body))[:2000]})")
+
     def curl(self) -> str:
-        """A runnable reproduction; the token is read from $APOLLOSPACE_TOKEN, never printed."""
+        """A runnable reproduction; the token is read from $APOLLOSPACE_CONFORMANCE_TOKEN_A (or its role's variable), never printed."""
         words = ["curl", "-i", "-X", self.method, shlex.quote(self.url)]
         for name, value in self.request_headers.items():
             if name.lower() in _TRANSPORT_HEADERS:
@@ -218,7 +231,7 @@ class KitClient:
         for secret in self.secrets:
             secret_signature = secret.rsplit(".", 1)[-1]
             if len(signature) >= 8 and (signature[:8] == secret_signature[:8] or signature[-8:] == secret_signature[-8:]):
-                return "APOLLOSPACE_FORGED_TOKEN"  # a tampered copy of a secret would leak most of it
+                return FORGED_TOKEN_VARIABLE  # a tampered copy of a secret would leak most of it
         return None
 
     def get(self, path: str, **kwargs: Any) -> Exchange:

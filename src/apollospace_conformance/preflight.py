@@ -44,6 +44,14 @@ def check_target(settings: KitSettings) -> None:
         raise ConfigError(f"{path} is 404: --url must be the API base including /v1")
 
 
+def preflight(settings: KitSettings, claimed: Iterable[str], warn: Callable[[str], None]) -> None:
+    """What both the CLI and the pytest plugin do before the first test: refuse a target that cannot be certified
+    (TargetUnreachable, ConfigError), then `warn` one line per missing input."""
+    check_target(settings)
+    for missing in missing_inputs(settings, claimed):
+        warn(missing.line())
+
+
 # --- the inputs of a full certification ----------------------------------------------------
 
 

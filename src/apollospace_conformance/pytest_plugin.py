@@ -1,13 +1,22 @@
 """The pytest side of the kit: options, fixtures, requirement tracing and the reports.
 
 Installed as a pytest plugin (entry point `apollospace_conformance`) it stays
-inert until `--apollospace-url` (or APOLLOSPACE_CONFORMANCE_URL) is given, so it
-never touches a partner's own test runs.
+inert until a target is given (`--apollospace-url`, `--apollospace-credentials-file`
+or their APOLLOSPACE_CONFORMANCE_* variables), so it never touches a partner's
+own test runs: without a target, a test that asks for `api`, `api_b` or `kit`
+is skipped and says what to pass. With one, a session that runs the kit's
+suite gets the same preflight as `apollospace-conformance certify`, writes the
+same reports, and exits non-zero unless the verdict is PASS. `--collect-only`
+and sessions of other tests send nothing and write nothing.
+
+Selection: `-m pagination` (a conformance class, `-` spelled `_`),
+`-k /req/pagination/complete-walk` (a requirement ID, or part of one).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +27,8 @@ import pytest
 from apollospace_conformance import runtime
 from apollospace_conformance.evidence import NOT_EXERCISED_PREFIX, blocking_requirement
 from apollospace_conformance.http import BudgetExhausted, KitClient, TargetUnreachable
+from apollospace_conformance.locate import suite_root
+from apollospace_conformance.masking import install_log_masking
 from apollospace_conformance.results import (
     Failure,
     TestRecord,
@@ -25,65 +36,111 @@ from apollospace_conformance.results import (
     has_verdict,
 )
 from apollospace_conformance.session import KitSession, TestActivity
-from apollospace_conformance.settings import ENV_PREFIX, ConfigError, KitSettings, load_settings
+from apollospace_conformance.settings import (
+    ENV_PREFIX,
+    PLUGIN_PREFIX,
+    ConfigError,
+    KitSettings,
+    env_name,
+    load_settings,
+    option_arguments,
+)
 
-OPTION_FIELDS = {
-    "url": "base URL of the server under test, including /v1",
-    "token_a": "bearer token of tenant A (never printed)",
-    "org_a": "organization id of tenant A",
-    "token_b": "bearer token of tenant B, an organization tenant A's user is not a member of",
-    "org_b": "organization id of tenant B",
-    "expired_token": "an expired token of tenant A's user (optional)",
-    "member_token": "a token of a member (role member) of tenant A's organization (optional)",
-    "viewer_token": "a token of a viewer (role viewer) of tenant A's organization (optional)",
-    "include_classes": "comma-separated conformance classes to claim (default: all)",
-    "exclude_classes": "comma-separated conformance classes not to claim",
-    "profile": "quick, standard or thorough",
-    "seed": "seed for every generated case",
-    "max_requests": "request budget of the run",
-    "max_rate": "most requests per second (0: unlimited)",
-    "rate_limit_probe": "flood tenant B's billable calls, then its reads, up to their limits: 429, an honest Retry-After, limits per organization and operation type (true/false)",
-    "probe_max_requests": "most requests the rate-limit probe may send (the billable flood uses at most a fifth)",
-    "webhook_bind": "HOST:PORT the kit's webhook receiver listens on",
-    "webhook_public_url": "URL the server under test should call to reach the receiver",
-    "output": "folder for the reports",
-    "timeout": "longest wait in seconds for one whole answer (default: the spec's documented response time)",
-    "max_duration": "seconds after which the run sends nothing more; the tests left are skipped",
-    "credentials_file": "JSON with the URL and every credential, as apollospace-refserver serve --credentials-file writes it",
-}
+NO_TARGET = ("no Apollo Space target configured: pass --apollospace-url (or --apollospace-credentials-file), "
+             f"or set {env_name('url')} and {env_name('token_a')}")
+EXIT_NOT_PASS = pytest.ExitCode.TESTS_FAILED  # pytest's exit codes have fixed meanings: FAIL and INCOMPLETE both exit 1 here
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("apollospace-conformance", "Apollo Space conformance kit")
-    for name, help_text in OPTION_FIELDS.items():
-        group.addoption(f"--apollospace-{name.replace('_', '-')}", dest=f"apollospace_{name}", default=None, help=help_text)
-    group.addoption("--apollospace-config", dest="apollospace_config", default=None, help="TOML settings file")
+    group = parser.getgroup("apollospace-conformance", "Apollo Space conformance kit (the options of `apollospace-conformance certify`)")
+    for name, option in KitSettings.options():
+        group.addoption(PLUGIN_PREFIX + name.replace("_", "-"), dest=f"apollospace_{name}", **option_arguments(option))
+    group.addoption(PLUGIN_PREFIX + "config", dest="apollospace_config", default=None, help="TOML settings file")
+
+
+def class_marker(klass: str) -> str:
+    """The -m marker of a conformance class: rate-limits -> rate_limits."""
+    return klass.replace("-", "_")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from apollospace_spec import load_catalog
+
     config.addinivalue_line("markers", "requirement(*ids): the requirement IDs of spec/requirements.yaml this test verifies")
     config.addinivalue_line("markers", "observational: the test runs response checks on many exchanges; its pass is no evidence, the checks count their own")
+    for klass, description in load_catalog().classes.items():
+        config.addinivalue_line("markers", f"{class_marker(klass)}: the kit's tests of conformance class {klass} ({description})")
     if any(isinstance(plugin, ConformanceRun) for plugin in config.pluginmanager.get_plugins()):
         return  # the CLI registered a run with its own settings
-    given = {name: config.getoption(f"apollospace_{name}") for name in OPTION_FIELDS}
-    if given["url"] is None and not os.environ.get(ENV_PREFIX + "URL"):
+    given = {name: config.getoption(f"apollospace_{name}") for name, _ in KitSettings.options()}
+    if given["url"] is None and given["credentials_file"] is None and not os.environ.get(ENV_PREFIX + "URL") \
+            and not os.environ.get(ENV_PREFIX + "CREDENTIALS_FILE"):
         return
     try:
         settings = load_settings(given, config.getoption("apollospace_config"))
     except ConfigError as exc:
         raise pytest.UsageError(f"apollospace-conformance: {exc}") from None
-    config.pluginmanager.register(ConformanceRun(settings), "apollospace-conformance-run")
+    config.pluginmanager.register(ConformanceRun(settings, standalone=True), "apollospace-conformance-run")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Before -m and -k select: each test carries its classes as markers and its requirement IDs as keywords."""
+    for item in items:
+        cited = requirement_ids(item)
+        for klass in sorted({rid.split("/")[2] for rid in cited if rid.count("/") >= 3}):
+            item.add_marker(class_marker(klass))
+        item.extra_keyword_matches.update(cited)
 
 
 def requirement_ids(item: pytest.Item) -> list[str]:
     return [rid for mark in item.iter_markers("requirement") for rid in mark.args]
 
 
+def is_suite_item(item: pytest.Item) -> bool:
+    """A test of the kit's own suite (not a partner's test that happens to run in the same session)."""
+    return Path(str(item.path)).resolve().is_relative_to(suite_root().resolve())
+
+
+# --- fixtures: usable from a partner's own tests; skipped with a reason when no target is given ---
+
+
+def _active_state() -> KitSession:
+    run = runtime.active()
+    if run is None:
+        pytest.skip(NO_TARGET)
+    return run.state
+
+
+@pytest.fixture(scope="session")
+def kit() -> KitSession:
+    """The run: settings, spec index, clients, observations."""
+    return _active_state()
+
+
+@pytest.fixture(scope="session")
+def api() -> KitClient:
+    """A client acting as tenant A."""
+    return _active_state().tenant_a
+
+
+@pytest.fixture(scope="session")
+def api_b() -> KitClient:
+    """A client acting as tenant B (skips the test when no tenant B was given)."""
+    state = _active_state()
+    if state.tenant_b is None:
+        pytest.skip("no tenant B credentials (--token-b, --org-b)")
+    return state.tenant_b
+
+
 class ConformanceRun:
     """One certification run inside pytest."""
 
-    def __init__(self, settings: KitSettings) -> None:
+    def __init__(self, settings: KitSettings, *, standalone: bool = False) -> None:
         self.settings = settings
+        self.standalone = standalone  # run by a plain `pytest` (not the CLI): preflight, exit status and summary are the plugin's
+        self.selected_classes: set[str] | None = None  # the classes -m / -k left, when they narrowed the run
+        self.suite_ran = False  # a test of the suite ran: only then are reports written
         self.state = KitSession(settings)
         self.records: list[TestRecord] = []
         self.extra_failures: list[Failure] = []
@@ -93,24 +150,7 @@ class ConformanceRun:
         self.fixture_exchanges: dict[str, tuple[int, list[str]]] = {}  # fixture -> the exchanges it sent, and a few of them
         self.call_exchanges = 0  # what the running test sent in its own body
         runtime.activate(self)
-
-    # --- fixtures ------------------------------------------------------------------
-    @pytest.fixture(scope="session")
-    def kit(self) -> KitSession:
-        """The run: settings, spec index, clients, observations."""
-        return self.state
-
-    @pytest.fixture(scope="session")
-    def api(self) -> KitClient:
-        """A client acting as tenant A."""
-        return self.state.tenant_a
-
-    @pytest.fixture(scope="session")
-    def api_b(self) -> KitClient:
-        """A client acting as tenant B (skips the test when no tenant B was given)."""
-        if self.state.tenant_b is None:
-            pytest.skip("no tenant B credentials (--token-b, --org-b)")
-        return self.state.tenant_b
+        install_log_masking(self.state.redact)
 
     # --- collection ----------------------------------------------------------------
     @property
@@ -118,7 +158,8 @@ class ConformanceRun:
         from apollospace_spec import load_catalog
 
         classes = set(self.settings.include_classes) or set(load_catalog().classes)
-        return classes - set(self.settings.exclude_classes)
+        classes -= set(self.settings.exclude_classes)
+        return classes & self.selected_classes if self.selected_classes is not None else classes
 
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
         claimed = self.claimed
@@ -132,6 +173,23 @@ class ConformanceRun:
         # The observation summaries must see every response: they run last; the rate-limit probe just before.
         keep.sort(key=lambda item: (2 if "test_observed" in item.nodeid else 1 if "rate_limit_probe" in item.nodeid else 0))
         items[:] = keep
+
+    @pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+    def narrow_to_selection(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """After -m / -k: a run narrowed to some classes claims only those (its verdict covers what it ran)."""
+        if config.option.markexpr or config.option.keyword:
+            self.selected_classes = {rid.split("/")[2] for item in items if is_suite_item(item) for rid in requirement_ids(item)}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """A plain pytest run of the suite gets the CLI's preflight: a target it cannot certify is refused before any test."""
+        if not self.standalone or session.config.option.collectonly or not any(is_suite_item(item) for item in session.items):
+            return
+        from apollospace_conformance.preflight import preflight
+
+        try:
+            preflight(self.settings, self.claimed, lambda line: print(f"apollospace-conformance: warning: {line}", file=sys.stderr, flush=True))
+        except (ConfigError, TargetUnreachable) as exc:
+            raise pytest.UsageError(f"apollospace-conformance: {exc}") from None
 
     # --- outcomes ------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -167,6 +225,23 @@ class ConformanceRun:
             item.session.shouldstop = f"the target stopped answering: {unreachable}"
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self._record(item, report, call)
+        if is_suite_item(item) and report.when == "call":
+            self.suite_ran = True
+        self._mask(report)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_make_collect_report(self, collector: pytest.Collector) -> Iterator[None]:
+        outcome = yield
+        self._mask(outcome.get_result())
+
+    def _mask(self, report: pytest.TestReport | pytest.CollectReport) -> None:
+        """What pytest shows of a report (terminal, -l locals, assertion rewriting, junit, captured output) without a secret."""
+        longrepr = report.longrepr
+        if isinstance(longrepr, tuple) and len(longrepr) == 3:
+            report.longrepr = (longrepr[0], longrepr[1], self.state.redact(str(longrepr[2])))
+        elif longrepr is not None:
+            report.longrepr = self.state.redact(report.longreprtext)
+        report.sections = [(title, self.state.redact(content)) for title, content in report.sections]
 
     def _record(self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[Any]) -> None:
         cited = requirement_ids(item)
@@ -228,8 +303,11 @@ class ConformanceRun:
         (Path(self.settings.output) / "tracebacks.log").unlink(missing_ok=True)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Reports, only when the suite ran: not for --collect-only, nor a session of other tests."""
         from apollospace_conformance.report import write_reports
 
+        if not self.suite_ran:
+            return
         if self.state.dead is None:
             try:
                 self.left_on_target = self.state.cleanup()
@@ -237,3 +315,14 @@ class ConformanceRun:
                 self.state.dead = str(exc)
         self.finished_at = time.time()
         self.report_paths = write_reports(self)
+        verdict = getattr(self, "report", {}).get("verdict")
+        if self.standalone and verdict != "PASS" and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = EXIT_NOT_PASS
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.standalone or not self.report_paths:
+            return
+        report = getattr(self, "report", {})
+        terminalreporter.write_sep("=", f"apollospace-conformance: verdict {report.get('verdict')}")
+        for kind, path in self.report_paths.items():
+            terminalreporter.write_line(f"  {kind:9} {path}")

@@ -22,7 +22,8 @@ from apollospace_conformance.checks import (
 )
 from apollospace_conformance.evidence import Evidence
 from apollospace_conformance.http import Exchange, KitClient, Pacer
-from apollospace_conformance.settings import KitSettings
+from apollospace_conformance.masking import mask_text
+from apollospace_conformance.settings import SECRET_FIELDS, KitSettings, env_name
 
 CLEANUP_RESERVE = 500  # requests kept back from the budget so cleanup can always run
 
@@ -89,10 +90,7 @@ class KitSession:
         """`text` with every secret token replaced by the name reproductions use for it."""
         for secret, name in self.secret_names().items():
             text = text.replace(secret, f"${name}")
-            for part in secret.split(".")[1:]:  # a JWT's payload or signature alone still identifies it
-                if len(part) >= 16:
-                    text = text.replace(part, "<redacted>")
-        return text
+        return mask_text(text, self.secret_names())  # a JWT's payload or signature alone still identifies it
 
     def client(self, token: str | None, org_id: str | None) -> KitClient:
         return KitClient(self.settings.url, self.pacer, token=token, org_id=org_id, timeout=self.settings.timeout,
@@ -101,8 +99,7 @@ class KitSession:
     def secret_names(self) -> dict[str, str]:
         """Each secret token given, and the shell variable reproductions show instead of it."""
         settings = self.settings
-        named = {settings.token_a: "APOLLOSPACE_TOKEN", settings.token_b: "APOLLOSPACE_TOKEN_B", settings.expired_token: "APOLLOSPACE_EXPIRED_TOKEN",
-                 settings.member_token: "APOLLOSPACE_MEMBER_TOKEN", settings.viewer_token: "APOLLOSPACE_VIEWER_TOKEN"}
+        named = {getattr(settings, name): env_name(name) for name in SECRET_FIELDS}
         return {secret: name for secret, name in named.items() if secret}
 
     def observe(self, exchange: Exchange) -> None:
