@@ -11,12 +11,14 @@ import yaml
 
 from apollospace_spec.bundle import BundleError, bundle
 from apollospace_spec.compat.cli import add_commands as add_compat_commands
-from apollospace_spec.lint import lint_tree
 from apollospace_spec.locate import spec_root
-from apollospace_spec.rules import RULES
 
 
 def _lint(args: argparse.Namespace) -> int:
+    # Imported here: the rules pull in the schema validators, which `compat` and `bundle` do not need.
+    from apollospace_spec.lint import lint_tree
+    from apollospace_spec.rules import RULES
+
     if args.list_rules:
         for house_rule in RULES.values():
             print(f"{house_rule.id:28} {house_rule.summary}")

@@ -68,7 +68,8 @@ def _removed(base: dict[str, Any], operation: tuple[str, str, dict[str, Any], st
         return
     found = deprecation_of(definition)
     why = f"removed before its sunset {found.sunset}" if found and definition.get("deprecated") else "removed without a deprecation whose sunset has passed"
-    yield Change("operation-removed", label, pointer, f"{why}: clients calling it break; publish the change under /v2", True, Promise.OPERATIONS)
+    who = "receivers relying on it break" if section == "webhooks" else "clients calling it break"
+    yield Change("operation-removed", label, pointer, f"{why}: {who}; publish the change under /v2", True, Promise.OPERATIONS)
 
 
 def _root(base: dict[str, Any], head: dict[str, Any]) -> Iterator[Change]:
@@ -92,6 +93,8 @@ class _OperationDiff:
         self.pointer = new[3]
         self.label = _label(head, new, section)
         self.schemas = SchemaDiff(base, head, self.label, today)
+        if section == "webhooks":
+            self.schemas.words = {"request": "acknowledgement", "response": "payload"}
         # The client sends requests to operations, and receives the payloads of webhooks.
         self.sent: Direction = "response" if section == "webhooks" else "request"
         self.received: Direction = "request" if section == "webhooks" else "response"
@@ -101,7 +104,10 @@ class _OperationDiff:
 
     def changes(self) -> list[Change]:
         found: list[Change] = []
-        for part in (self._deprecation, self._parameters, self._request_body, self._responses, self._errors, self._access):
+        parts = [self._deprecation, self._parameters, self._request_body, self._responses, self._errors]
+        if self.section == "paths":  # security, rate classes and roles govern calls to the API, not deliveries
+            parts.append(self._access)
+        for part in parts:
             found.extend(part())
         return found
 

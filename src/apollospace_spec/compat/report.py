@@ -63,4 +63,4 @@ def _bullets(changes: Iterable[Change]) -> Iterable[str]:
 
 
 def _escape(text: str) -> str:
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return text.replace("<", "&lt;").replace("|", "\\|")

@@ -36,9 +36,14 @@ class SchemaDiff:
     operation: str
     today: dt.date
     seen: set[tuple[int, int, str]] = field(default_factory=set)
+    # What each direction is called in messages: a webhook's "response" side is the payload the client receives.
+    words: dict[str, str] = field(default_factory=lambda: {"request": "request", "response": "response"})
 
     def change(self, kind: str, pointer: str, reason: str, breaking: bool, promise: Promise | None = None, *, deprecation: bool = False) -> Change:
         return Change(kind, self.operation, pointer, reason, breaking, promise if breaking else None, deprecation)
+
+    def _what(self, direction: Direction) -> str:
+        return f"{self.words[direction]} value"
 
     # --- normalisation -----------------------------------------------------------------------
     def normalise(self, document: dict[str, Any], node: Any) -> dict[str, Any]:
@@ -96,13 +101,13 @@ class SchemaDiff:
             return
         gained, lost = _widen(new) - _widen(old), _widen(old) - _widen(new)
         if gained == {"null"} and not lost:
-            yield self.change("nullable", f"{pointer}/type", f"{_what(direction)} may now be null", direction == "response", promise)
+            yield self.change("nullable", f"{pointer}/type", f"{self._what(direction)} may now be null", direction == "response", promise)
         elif lost == {"null"} and not gained:
-            yield self.change("not-nullable", f"{pointer}/type", f"{_what(direction)} may no longer be null", direction == "request", promise)
+            yield self.change("not-nullable", f"{pointer}/type", f"{self._what(direction)} may no longer be null", direction == "request", promise)
         elif gained or lost:
             # Only gained: wider (breaks responses). Only lost: narrower (breaks requests). Both: breaks either.
             breaking = bool(gained and lost) or (direction == "response" if gained else direction == "request")
-            yield self.change("type", f"{pointer}/type", f"{_what(direction)} type {_show(old)} -> {_show(new)}", breaking, promise)
+            yield self.change("type", f"{pointer}/type", f"{self._what(direction)} type {_show(old)} -> {_show(new)}", breaking, promise)
 
     def _enum(self, base: dict[str, Any], head: dict[str, Any], direction: Direction, pointer: str, promise: Promise) -> Iterator[Change]:
         old, new = _values(base), _values(head)
@@ -113,16 +118,16 @@ class SchemaDiff:
             added, removed = [v for v in new if v not in old], [v for v in old if v not in new]
             if added:
                 breaking = direction == "response"
-                reason = f"{_what(direction)} gains value(s) {_list(added)}" + (": clients may not handle them" if breaking else "")
+                reason = f"{self._what(direction)} gains value(s) {_list(added)}" + (": clients may not handle them" if breaking else "")
                 yield self.change("enum-value-added", where, reason, breaking, promise)
             if removed:
                 breaking = direction == "request"
-                reason = f"{_what(direction)} loses value(s) {_list(removed)}" + (": requests sending them are refused" if breaking else "")
+                reason = f"{self._what(direction)} loses value(s) {_list(removed)}" + (": requests sending them are refused" if breaking else "")
                 yield self.change("enum-value-removed", where, reason, breaking, promise)
         elif new is not None:
-            yield self.change("enum-added", where, f"{_what(direction)} restricted to {_list(new)}", direction == "request", promise)
+            yield self.change("enum-added", where, f"{self._what(direction)} restricted to {_list(new)}", direction == "request", promise)
         else:
-            yield self.change("enum-removed", where, f"{_what(direction)} no longer restricted to {_list(old or [])}", direction == "response", promise)
+            yield self.change("enum-removed", where, f"{self._what(direction)} no longer restricted to {_list(old or [])}", direction == "response", promise)
 
     def _format_and_pattern(self, base: dict[str, Any], head: dict[str, Any], direction: Direction, pointer: str, promise: Promise) -> Iterator[Change]:
         old, new = base.get("format"), head.get("format")
@@ -156,7 +161,7 @@ class SchemaDiff:
         consequence = ""
         if breaking:
             consequence = ": requests valid on /v1 may be refused" if direction == "request" else ": responses may carry values /v1 excluded"
-        yield self.change(kind, pointer, f"{_what(direction)} {what}{consequence}", breaking, promise)
+        yield self.change(kind, pointer, f"{self._what(direction)} {what}{consequence}", breaking, promise)
 
     def _bounds(self, base: dict[str, Any], head: dict[str, Any], direction: Direction, pointer: str, promise: Promise) -> Iterator[Change]:
         for keyword in (*_LOWER_BOUNDS, *_UPPER_BOUNDS, "multipleOf", "uniqueItems"):
@@ -177,7 +182,7 @@ class SchemaDiff:
         if "default" not in base and "default" not in head or base.get("default") == head.get("default"):
             return
         breaking = direction == "request" and "default" in base
-        reason = f"{_what(direction)} default {_show(base.get('default'))} -> {_show(head.get('default'))}"
+        reason = f"{self._what(direction)} default {_show(base.get('default'))} -> {_show(head.get('default'))}"
         if breaking:
             reason += ": requests that omit it now mean something else"
         yield self.change("default", f"{pointer}/default", reason, breaking, promise)
@@ -195,7 +200,7 @@ class SchemaDiff:
             where = f"{pointer}/properties/{escape(name)}"
             if name not in new:
                 if sunset_passed(resolve(self.base, old[name]), self.today):
-                    yield self.change("property-removed-after-sunset", where, f"{direction} field '{name}' removed after its sunset", False)
+                    yield self.change("property-removed-after-sunset", where, f"{self.words[direction]} field '{name}' removed after its sunset", False)
                 elif direction == "response":
                     yield self.change("property-removed", where, f"response field '{name}' removed: clients reading it break", True, promise)
                 elif head.get("additionalProperties") is False or name in old_required:
@@ -207,15 +212,15 @@ class SchemaDiff:
                 if direction == "request" and name in new_required:
                     yield self.change("required-property-added", where, f"new required request field '{name}': requests without it are refused", True, promise)
                 else:
-                    yield self.change("property-added", where, f"new {'optional ' if direction == 'request' else ''}{direction} field '{name}'", False)
+                    yield self.change("property-added", where, f"new {'optional ' if direction == 'request' else ''}{self.words[direction]} field '{name}'", False)
                 continue
             if name in new_required and name not in old_required:
                 breaking = direction == "request"
-                reason = f"{direction} field '{name}' becomes required" + (": requests without it are refused" if breaking else "")
+                reason = f"{self.words[direction]} field '{name}' becomes required" + (": requests without it are refused" if breaking else "")
                 yield self.change("property-required", f"{pointer}/required", reason, breaking, promise)
             elif name in old_required and name not in new_required:
                 breaking = direction == "response"
-                reason = f"{direction} field '{name}' becomes optional" + (": clients reading it may find it missing" if breaking else "")
+                reason = f"{self.words[direction]} field '{name}' becomes optional" + (": clients reading it may find it missing" if breaking else "")
                 yield self.change("property-optional", f"{pointer}/required", reason, breaking, promise)
             yield from self.compare(old[name], new[name], direction, where)
         if direction == "request" and head.get("additionalProperties") is False and base.get("additionalProperties") is not False:
@@ -228,10 +233,10 @@ class SchemaDiff:
                 yield from self.compare(old[index], new[index], direction, f"{pointer}/{key}/{index}")
             if len(new) > len(old):
                 breaking = direction == "response"
-                yield self.change("variant-added", f"{pointer}/{key}", f"{_what(direction)} gains {len(new) - len(old)} {key} variant(s)", breaking, promise)
+                yield self.change("variant-added", f"{pointer}/{key}", f"{self._what(direction)} gains {len(new) - len(old)} {key} variant(s)", breaking, promise)
             elif len(old) > len(new):
                 breaking = direction == "request"
-                yield self.change("variant-removed", f"{pointer}/{key}", f"{_what(direction)} loses {len(old) - len(new)} {key} variant(s)", breaking, promise)
+                yield self.change("variant-removed", f"{pointer}/{key}", f"{self._what(direction)} loses {len(old) - len(new)} {key} variant(s)", breaking, promise)
 
 
 def _merge(into: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
@@ -280,8 +285,6 @@ def _values(schema: dict[str, Any]) -> list[Any] | None:
     return list(enum) if isinstance(enum, list) else None
 
 
-def _what(direction: Direction) -> str:
-    return "request value" if direction == "request" else "response value"
 
 
 def _show(value: Any) -> str:
