@@ -10,5 +10,6 @@ from apollospace_spec.rules.registry import RULES, LintContext, Violation, rule,
 
 # Importing the modules registers their rules.
 from apollospace_spec.rules import conventions, schemas, structure  # noqa: E402,F401  isort: skip
+from apollospace_spec.rules import deprecation  # noqa: E402,F401  isort: skip
 
 __all__ = ["RULES", "LintContext", "Violation", "rule", "run_rules"]
