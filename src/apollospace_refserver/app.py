@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from apollospace_refserver import operations  # noqa: F401  registers the handlers
 from apollospace_refserver.config import Settings
 from apollospace_refserver.contract import OperationSpec, validate_request
+from apollospace_refserver.deprecation import deprecation_headers
 from apollospace_refserver.errors import ApiError, envelope, new_request_id
 from apollospace_refserver.handlers import HANDLERS, PRECHECKS, Call, Result
 from apollospace_refserver.idempotency import StoredResponse, fingerprint
@@ -42,7 +43,7 @@ class Dispatcher:
         body = await request.body()
         request_id = new_request_id()
         stored = await run_in_threadpool(self.handle, request, body, request_id)
-        headers = {**stored.headers, "X-Request-Id": request_id}
+        headers = {**stored.headers, **deprecation_headers(self.services.contract, request.method, request.scope["path"]), "X-Request-Id": request_id}
         if stored.status == 204 or stored.body is None:
             return Response(status_code=stored.status, headers=headers)
         return JSONResponse(stored.body, status_code=stored.status, headers=headers)
