@@ -9,7 +9,7 @@ from __future__ import annotations
 from apollospace_spec.rules.registry import RULES, LintContext, Violation, rule, run_rules
 
 # Importing the modules registers their rules.
-from apollospace_spec.rules import conventions, schemas, structure  # noqa: E402,F401  isort: skip
+from apollospace_spec.rules import conventions, documentation, schemas, structure  # noqa: E402,F401  isort: skip
 from apollospace_spec.rules import deprecation  # noqa: E402,F401  isort: skip
 
 __all__ = ["RULES", "LintContext", "Violation", "rule", "run_rules"]
