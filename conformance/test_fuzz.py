@@ -21,6 +21,9 @@ from apollospace_conformance.fuzzing import (
 from apollospace_conformance.session import KitSession
 
 _run = runtime.require()
+if not _run.settings.profile_settings.fuzz:
+    pytest.skip(f"the {_run.settings.profile} profile is a smoke run and leaves out the property-based layer; run --profile standard",
+                allow_module_level=True)
 schema = build_schema(_run.settings)
 
 

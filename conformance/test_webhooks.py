@@ -368,6 +368,7 @@ def retried_delivery(kit: KitSession, api: KitClient, receiver: WebhookReceiver)
         return RetriedDelivery(sub, sent, receiver.requests(sub.path), pending_log, final_log)
 
 
+@pytest.mark.waits("the documented schedule retries a failed delivery 5 s later")
 @pytest.mark.requirement("/req/webhooks/retry-same-id")
 def test_failed_delivery_is_retried_with_the_same_id(retried_delivery: RetriedDelivery) -> None:
     """Requirement: /req/webhooks/retry-same-id (a delivery not acknowledged with 2xx is retried, every attempt with the same webhook-id).
@@ -398,6 +399,7 @@ def test_failed_delivery_is_retried_with_the_same_id(retried_delivery: RetriedDe
         raise violation(requirement, "the retry after the failed attempt", f"{first.received_at} then {second.received_at}", sent)
 
 
+@pytest.mark.waits("the documented schedule retries a failed delivery 5 s later")
 @pytest.mark.requirement("/req/webhooks/delivery-log")
 def test_delivery_log_lists_every_attempt(retried_delivery: RetriedDelivery) -> None:
     """Requirement: /req/webhooks/delivery-log (every attempt is listed in the subscription's delivery log with its outcome).

@@ -100,6 +100,7 @@ class EmbeddedServer:
 def certify(args: argparse.Namespace) -> int:
     import pytest
 
+    from apollospace_conformance.progress import RunProgress
     from apollospace_conformance.pytest_plugin import ConformanceRun
     from apollospace_conformance.report import summary_table
 
@@ -120,12 +121,16 @@ def certify(args: argparse.Namespace) -> int:
         output.mkdir(parents=True, exist_ok=True)
         _preflight(settings, run.claimed)
         print(f"apollospace-conformance {__version__}: certifying {settings.url} (profile {settings.profile}, seed {settings.seed})", flush=True)
+        if not settings.profile_settings.certification:
+            print(f"apollospace-conformance: profile {settings.profile} is a smoke run, NOT a certification (certify with --profile standard)", flush=True)
         code = pytest.main(
             # No --junitxml: the report writes junit.xml from report.json (one testcase per requirement, no blobs).
-            ["-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "-q" if not args.verbose else "-v", "--no-header", "-rN", "--tb=no", "-p", "no:randomly",
+            ["-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "--no-header", "-rN", "--tb=no", "-p", "no:randomly",
+             # -v keeps pytest's line per test; otherwise the progress display replaces its dots.
+             *(["-v"] if args.verbose else ["-q", "-o", "console_output_style=classic"]),
              # The kit's HTTP client (httpcore) imports anyio, a pytest plugin, before pytest starts: its rewrite warning means nothing here.
              "-W", "ignore::pytest.PytestAssertRewriteWarning", str(SUITE)],
-            plugins=[run],
+            plugins=[run, RunProgress(run, verbose=args.verbose)],
         )
     finally:
         if embedded is not None:

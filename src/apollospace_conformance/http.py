@@ -8,12 +8,14 @@ target gone, which ends the run (TargetUnreachable).
 
 from __future__ import annotations
 
+import email.utils
 import json
 import shlex
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -28,6 +30,20 @@ UNANSWERED = (httpx.TransportError, httpx.DecodingError)
 MAX_RATE_LIMIT_RETRIES = 3
 MAX_RETRY_AFTER_SECONDS = 65.0
 FORGED_TOKEN_VARIABLE = "APOLLOSPACE_CONFORMANCE_FORGED_TOKEN"  # what a reproduction shows for a tampered copy of a secret
+
+
+def retry_after_seconds(value: str, now: float | None = None) -> float | None:
+    """Retry-After in seconds: delay-seconds, or an HTTP date (RFC 9110) counted from now; None when it is neither."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT; a zone-less one is read as such
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class BudgetExhausted(Exception):
@@ -171,8 +187,8 @@ class KitClient:
             exchange = self._send(method, path, json_body, params, headers, raw_body)
             if exchange.status != 429 or not honor_retry_after:
                 return exchange
-            wait = exchange.response_headers.get("retry-after", "1")
-            time.sleep(min(float(wait) if wait.strip().isdigit() else 1.0, MAX_RETRY_AFTER_SECONDS))
+            wait = retry_after_seconds(exchange.response_headers.get("retry-after", ""))
+            time.sleep(min(1.0 if wait is None else wait, MAX_RETRY_AFTER_SECONDS))
         return exchange
 
     def _send(self, method: str, path: str, json_body: Any, params: dict[str, Any] | None, headers: dict[str, str] | None, raw_body: bytes | None) -> Exchange:

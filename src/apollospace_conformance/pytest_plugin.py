@@ -68,6 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line("markers", "requirement(*ids): the requirement IDs of spec/requirements.yaml this test verifies")
     config.addinivalue_line("markers", "observational: the test runs response checks on many exchanges; its pass is no evidence, the checks count their own")
+    config.addinivalue_line("markers", "waits(reason): the test waits on the server's clock (a retry schedule); the quick profile leaves it out")
     for klass, description in load_catalog().classes.items():
         config.addinivalue_line("markers", f"{class_marker(klass)}: the kit's tests of conformance class {klass} ({description})")
     if any(isinstance(plugin, ConformanceRun) for plugin in config.pluginmanager.get_plugins()):
@@ -164,7 +165,12 @@ class ConformanceRun:
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
         claimed = self.claimed
         keep, drop = [], []
+        profile = self.settings.profile_settings
         for item in items:
+            waits = item.get_closest_marker("waits")
+            if waits is not None and profile.skip_slow:
+                item.add_marker(pytest.mark.skip(reason=f"the {profile.name} profile is a smoke run and leaves out tests that wait on the "
+                                                        f"server's clock ({waits.args[0] if waits.args else 'a schedule'}); run --profile standard"))
             cited = requirement_ids(item)
             classes = {rid.split("/")[2] for rid in cited}
             (keep if not cited or classes & claimed else drop).append(item)

@@ -61,15 +61,20 @@ class Profile:
     certification: bool  # False: a smoke run, and the report says it is not a certification
     skip_slow: bool  # tests that wait on the server's clock (retry schedules, Retry-After) are skipped, saying why
     probe_by_default: bool  # --embedded turns the rate-limit probe on unless the profile is a smoke run
+    fuzz: bool = True  # the property-based layer (test_fuzz); a smoke run leaves it out
 
 
 PROFILE_SETTINGS = {
-    "quick": Profile("quick", max_examples=1, stateful=False, negative=False, pagination_items=3, certification=False, skip_slow=True,
-                     probe_by_default=False),
+    # A smoke run: every behaviour test once, no generated cases, nothing that waits on the server's clock, no probe by default.
+    "quick": Profile("quick", max_examples=3, stateful=False, negative=True, pagination_items=3, certification=False, skip_slow=True,
+                     probe_by_default=False, fuzz=False),
     "standard": Profile("standard", max_examples=15, stateful=True, negative=True, pagination_items=12, certification=True, skip_slow=False,
                         probe_by_default=True),
     "thorough": Profile("thorough", max_examples=100, stateful=True, negative=True, pagination_items=30, certification=True, skip_slow=False,
                         probe_by_default=True),
+    # Not offered to partners: the broken-variant catalog (tests/mutants) needs every test, each variant's run short and its fuzzing stateless.
+    "catalog": Profile("catalog", max_examples=3, stateful=False, negative=True, pagination_items=5, certification=False, skip_slow=False,
+                       probe_by_default=True),
 }
 
 
@@ -172,7 +177,7 @@ class KitSettings(BaseModel):
                 raise ConfigError(f"{option} must be an organization id (a UUID, sent as X-Organization-Id), got {value!r}")
         if self.org_b and self.org_b.lower() == self.org_a.lower():
             raise ConfigError("--org-b must be a second organization, not tenant A's own")
-        if self.profile not in PROFILES:
+        if self.profile not in PROFILE_SETTINGS:
             raise ConfigError(f"--profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
         if self.max_requests < 100:
             raise ConfigError("--max-requests must be at least 100")

@@ -90,7 +90,7 @@ def credentials_of_process(command: list[str], folder: Path, what: str, *, timeo
         stop(process)
 
 
-def certify(creds: dict[str, Any], output: Path, *, seed: int, classes: list[str] | None = None, profile: str = "quick") -> tuple[int, dict[str, Any], str]:
+def certify(creds: dict[str, Any], output: Path, *, seed: int, classes: list[str] | None = None, profile: str = "catalog") -> tuple[int, dict[str, Any], str]:
     """Run the kit's CLI against a served variant; its exit code, report and output."""
     kit = Path(sys.executable).parent / "apollospace-conformance"
     command = [str(kit), "certify", "--url", creds["url"], "--org-a", creds["tenant_a"]["organization_id"],
@@ -100,6 +100,8 @@ def certify(creds: dict[str, Any], output: Path, *, seed: int, classes: list[str
         command += ["--include-classes", ",".join(classes)]
     env = {"APOLLOSPACE_CONFORMANCE_TOKEN_A": creds["tenant_a"]["token"], "APOLLOSPACE_CONFORMANCE_TOKEN_B": creds["tenant_b"]["token"],
            "APOLLOSPACE_CONFORMANCE_EXPIRED_TOKEN": creds["expired_token"], **_role_tokens(creds), "PATH": str(Path(sys.executable).parent)}
+    if "spec_dir" in creds:  # the variant serves a test spec (deprecation_headers_dropped): the kit certifies against it
+        env["APOLLOSPACE_SPEC_DIR"] = creds["spec_dir"]
     result = subprocess.run(command, cwd=output.parent, env=env, capture_output=True, text=True, timeout=900)
     report_path = output / "report.json"
     report = json.loads(report_path.read_text("utf-8")) if report_path.is_file() else {}
