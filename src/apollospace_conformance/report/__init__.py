@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from apollospace_conformance import __version__
 from apollospace_conformance.report import charts
@@ -52,6 +53,8 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
         outcome, problems = FAIL, [f"the target stopped answering: {run.state.dead}", *problems]
     if run.state.pacer.exhausted:
         problems = [f"the run stopped early, {run.state.pacer.exhausted}: the tests left were skipped and the report is partial", *problems]
+    if not run.settings.profile_settings.certification:  # said first, in every report: a smoke run certifies nothing
+        problems = [f"profile {run.settings.profile}: a smoke run, NOT a certification; certify with --profile standard", *problems]
     counts = {status: sum(r.status == status for r in results) for status in STATUSES}
     tests = {outcome_name: sum(r.outcome == outcome_name for r in run.records) for outcome_name in ("passed", "failed", "skipped", "not_exercised", "blocked")}
     started = run.state.started_at.timestamp()
@@ -109,6 +112,7 @@ def environment(*, html: bool) -> Environment:
     env = Environment(loader=PackageLoader("apollospace_conformance.report", "templates"), undefined=StrictUndefined,
                       autoescape=html, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["anchor"] = anchor
+    env.filters["code_spans"] = code_spans
     env.filters["md_code"] = md_code
     env.filters["md_text"] = md_text
     env.globals.update(charts=charts, statuses=STATUSES)
@@ -118,6 +122,11 @@ def environment(*, html: bool) -> Environment:
 def anchor(requirement_id: str) -> str:
     """The HTML id of a requirement's section: /req/pagination/complete-walk -> req-pagination-complete-walk."""
     return requirement_id.strip("/").replace("/", "-")
+
+
+def code_spans(text: str) -> Markup:
+    """A requirement's words in HTML: escaped first, then its `backticked` parts as <code>."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def md_code(text: str) -> str:

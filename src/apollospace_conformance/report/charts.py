@@ -7,6 +7,7 @@ from typing import Any
 
 # One color per requirement status, and the test outcomes that lead to it.
 COLORS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "NOT EXERCISED": "#d4a72c", "BLOCKED": "#8250df", "SKIP": "#afb8c1"}
+PHASE_COLOR = "#54aeff"
 OUTCOME_STATUS = {"passed": "PASS", "failed": "FAIL", "not_exercised": "NOT EXERCISED", "blocked": "BLOCKED", "skipped": "SKIP"}
 BAR_WIDTH = 260
 TIMELINE_WIDTH = 760  # the drawing area, right of the row labels
@@ -56,6 +57,11 @@ def timeline(report: dict[str, Any]) -> Timeline:
         label = f"{test['nodeid']}: {test['outcome'].replace('_', ' ')}, {test['duration_ms'] / 1000:.1f} s"
         bar = Segment(round(test["started_ms"] * scale, 2), round(max(1.5, test["duration_ms"] * scale), 2), COLORS[OUTCOME_STATUS[test["outcome"]]], label)
         modules.setdefault(module, []).append(bar)
+    if tests:
+        first, last = min(t["started_ms"] for t in tests), max(t["started_ms"] + t["duration_ms"] for t in tests)
+        phases = [(0, first, "before the first test: preflight, collection, fixtures"), (last, span_ms, "after the last test: cleanup, reports")]
+        modules = {"(the run)": [Segment(round(start * scale, 2), round((end - start) * scale, 2), PHASE_COLOR, f"{label}, {(end - start) / 1000:.1f} s")
+                                 for start, end, label in phases if end > start], **modules}
     step = _tick_step(span_ms / 1000)
     ticks = [(round(i * step * 1000 * scale, 2), f"{i * step:g} s") for i in range(int(span_ms / 1000 // step) + 1)]
     return Timeline(list(modules.items()), ticks, span_ms / 1000)
