@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -45,6 +46,8 @@ def main() -> int:
     port = sock.getsockname()[1]
     sock.listen(128)  # connections wait in the backlog until uvicorn accepts them
     creds = credentials(app.state.services.tokens, f"http://127.0.0.1:{port}/v1")
+    if os.environ.get("APOLLOSPACE_SPEC_DIR"):  # a variant served with a test spec: the kit must read the same one
+        creds["spec_dir"] = os.environ["APOLLOSPACE_SPEC_DIR"]
     partial = Path(args.credentials_file + ".partial")
     partial.write_text(json.dumps(creds), "utf-8")
     partial.replace(args.credentials_file)
