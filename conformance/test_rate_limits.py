@@ -20,6 +20,13 @@ late request (at 3000 a minute, one token every 20 ms), so a single request
 succeeds on a slow machine even when the types or the organizations share a
 limit. Then it waits the longest Retry-After the read flood was told, counted
 from its end, and reads once more: an honest Retry-After lets that read in.
+
+Each flood is sized to the limit it aims at, not a fixed burst: the budget
+the partner states (--rate-limits), else the one the spec documents
+(x-apollospace-rate-limits), else the one the target announces in a
+RateLimit-Limit header. It stops once it has sent that limit, plus what the
+bucket refilled meanwhile, plus a margin, without a 429 (NOT EXERCISED, with
+the numbers); --probe-max-requests stays the ceiling.
 """
 
 from __future__ import annotations
@@ -53,6 +60,44 @@ OBSERVED_ORDINARY = 16  # answers of a flood that pass the limiter sent to the p
 MAX_RETRY_WAIT = 65.0
 RETRY_GRACE = 0.25  # seconds past the stated Retry-After before the retry: timer and clock granularity, not leniency
 EXERCISE_PROBE = "pass --rate-limit-probe"
+LIMITS_EXTENSION = "x-apollospace-rate-limits"
+OVER_LIMIT_MARGIN = 1.1  # past a known limit (and its refill), the flood sends this much more before it gives up on a 429
+OVER_LIMIT_SLACK = 64  # requests in flight when the limit is reached, and clock granularity
+LIMIT_HEADERS = ("ratelimit-limit", "x-ratelimit-limit")
+
+
+# --- the limits the probe aims at ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownLimit:
+    """A limit of one operation type: `requests` per `window` seconds, and where the kit learnt it."""
+
+    requests: int
+    window: float
+    source: str
+
+    def allowance(self, elapsed: float) -> int:
+        """How many requests a flood may send within `elapsed` seconds before a 429 is due: the budget, its refill, a margin."""
+        return int((self.requests + self.requests * elapsed / self.window) * OVER_LIMIT_MARGIN) + OVER_LIMIT_SLACK
+
+    def __str__(self) -> str:
+        return f"{self.requests} per {self.window:g} s ({self.source})"
+
+
+def known_limit(kit: KitSession, rate_class: str, seen: Exchange | None = None) -> KnownLimit | None:
+    """The limit of `rate_class`: stated by the partner, else documented by the spec, else announced by the target."""
+    stated = kit.settings.documented_limits.get(rate_class)
+    documented = ((_SPEC.document.get(LIMITS_EXTENSION) or {}).get("limits") or {}).get(rate_class) or {}
+    if stated is not None:
+        return KnownLimit(stated, float(documented.get("window_seconds") or 60), "--rate-limits")
+    if isinstance(documented.get("requests"), int) and documented.get("window_seconds"):
+        return KnownLimit(documented["requests"], float(documented["window_seconds"]), f"the spec's {LIMITS_EXTENSION}")
+    for name in LIMIT_HEADERS:
+        value = (seen.response_headers.get(name, "") if seen is not None else "").split(";")[0].split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return KnownLimit(int(value), 60.0, f"the target's {name} header")
+    return None
 
 
 # --- requests of one operation type that change nothing ---------------------------------------
@@ -226,8 +271,8 @@ class Flood:
         return [answer for answer in self.armed.get(who, []) if answer.status == 429]
 
 
-def flood(client: KitClient, request: TypedRequest, budget: int, armed: list[Armed]) -> Flood:
-    """Send `request` from PROBE_WORKERS connections until the first 429 or `budget` requests.
+def flood(client: KitClient, request: TypedRequest, budget: int, armed: list[Armed], limit: KnownLimit | None = None) -> Flood:
+    """Send `request` from PROBE_WORKERS connections until the first 429, `budget` requests, or past a known `limit`.
 
     The first 429 fires every armed group; the flood then goes on (still
     within `budget`) until all of them are answered, so a bucket they share
@@ -239,7 +284,11 @@ def flood(client: KitClient, request: TypedRequest, budget: int, armed: list[Arm
     odd: list[Exchange] = []
     errors: list[BaseException] = []
 
+    started = time.monotonic()
+
     def done() -> bool:
+        if state["first"] is None and limit is not None and state["sent"] >= limit.allowance(time.monotonic() - started):
+            return True  # well past the known limit and its refill: no 429 is coming
         return stop.is_set() or state["sent"] >= budget or (state["first"] is not None and all(group.answered.is_set() for group in armed))
 
     def worker() -> None:
@@ -336,10 +385,12 @@ def _billable_flood(kit: KitSession, api_b: KitClient, read: TypedRequest, found
     armed = [Armed("tenant B's reads", api_b, read, OTHER_TYPE_BURST)]
     if write is not None:
         armed.append(Armed("tenant B's writes", api_b, write, OTHER_TYPE_BURST))
-    found.billable = result = flood(api_b, billable, settings.probe_max_requests // BILLABLE_SHARE, armed)
+    limit = known_limit(kit, "billable")
+    found.billable = result = flood(api_b, billable, settings.probe_max_requests // BILLABLE_SHARE, armed, limit)
     if result.first_limited is None and not result.odd:
-        found.billable_missing = f"no 429 after {result.sent} requests of {billable.label} by tenant B"
-        found.billable_how = f"a billable limit within a fifth of --probe-max-requests (now {settings.probe_max_requests}): raise it"
+        found.billable_missing = f"no 429 after {result.sent} requests of {billable.label} by tenant B" + (f", past its limit of {limit}" if limit else "")
+        found.billable_how = (f"a billable limit within a fifth of --probe-max-requests (now {settings.probe_max_requests}): raise it"
+                              + ("; or state the real limits with --rate-limits" if limit else ""))
 
 
 @pytest.fixture(scope="module")
@@ -353,17 +404,18 @@ def probe(kit: KitSession, api: KitClient, request: pytest.FixtureRequest) -> Pr
     if read is None:
         pytest.skip(f"the spec has no read operation {PROBE_OPERATION} to probe")
     _read_until_allowed(api, read, "tenant A")
-    _read_until_allowed(api_b, read, "tenant B")
+    first_read = _read_until_allowed(api_b, read, "tenant B")
     found = Probe()
     _billable_flood(kit, api_b, read, found)
     budget = settings.probe_max_requests - (found.billable.sent if found.billable else 0)
     armed = [Armed("tenant A's reads", api, read, ISOLATION_BURST)]
     if (write := _no_op_request(kit, "write")) is not None:
         armed.append(Armed("tenant B's writes", api_b, write, OTHER_TYPE_BURST))
-    found.read = flood(api_b, read, budget, armed)
+    limit = known_limit(kit, "read", first_read)
+    found.read = flood(api_b, read, budget, armed, limit)
     _stop_on_odd(found.read)
     if found.read.first_limited is None:
-        found.read_missing = f"no 429 after {found.read.sent} reads of {PROBE_OPERATION} by tenant B"
+        found.read_missing = f"no 429 after {found.read.sent} reads of {PROBE_OPERATION} by tenant B" + (f", past its limit of {limit}" if limit else "")
         found.read = None
     return found
 

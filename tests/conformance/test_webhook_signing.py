@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from apollospace_spec.webhook_signing import SignatureError, matching_entries, new_secret, secret_key, sign, verify
+from apollospace_spec.webhook_signing import (
+    SignatureError,
+    matching_entries,
+    new_secret,
+    secret_key,
+    sign,
+    verify,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
