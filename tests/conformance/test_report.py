@@ -36,7 +36,7 @@ def fake_run(records: list[TestRecord], *, claimed: set[str] | None = None, evid
              exhausted: str | None = None, profile: str = "standard") -> Any:
     """What build_report reads of a ConformanceRun, without pytest nor a server."""
     started = datetime.now(UTC)
-    settings = SimpleNamespace(url="http://127.0.0.1:9/v1", seed=7, profile=profile,
+    settings = SimpleNamespace(url="http://127.0.0.1:9/v1", seed=7, profile=profile, profile_settings=SimpleNamespace(certification=profile != "quick"),
                                redacted=lambda: {"url": "http://127.0.0.1:9/v1", "token_a": "<given>", "token_b": "<not given>", "timeout": 15})
     pacer = SimpleNamespace(exhausted=exhausted, sent=321)
     state = SimpleNamespace(observations=SimpleNamespace(responses=0, auth_rejections=0), evidence=evidence or {}, dead=None, pacer=pacer,

@@ -73,6 +73,7 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
             "duration_ms": max(0, round((finished - started) * 1000)),
             "seed": run.settings.seed,
             "profile": run.settings.profile,
+            "certification": bool(run.settings.profile_settings.certification),  # False: a smoke run (quick), which certifies nothing
             "settings": run.settings.redacted(),
             "requests_sent": run.state.pacer.sent,
             "python": platform.python_version(),
