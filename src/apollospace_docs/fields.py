@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,9 +211,10 @@ class FieldBuilder:
 
 
 def _literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    """A value as JSON text: `["wallet", "organization_monthly_cap"]`, `true`, `null`, not `str()`."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def assemble_example(document: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> Any:

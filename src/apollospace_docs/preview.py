@@ -1,18 +1,26 @@
 """A standalone HTML preview of the docs: the Markdown twins rendered into one static site.
 
 The preview shows the same pages as the MDX output (it renders their Markdown
-twins), with a navigation sidebar, tables and code blocks, and works with no
-network: inline CSS, no script, no font or image, internal links made relative
-so the folder can be opened from disk or served by any static server.
+twins), with a navigation sidebar, tables, code blocks highlighted by Pygments,
+copy buttons and a client-side search, and works with no network: inline CSS,
+two small local scripts (`preview.js`, `search-index.js`, a `<script>` rather
+than a fetch so the folder also works opened from disk), no font or image,
+internal links made relative so any static server can serve it.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import posixpath
 import re
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 
 from apollospace_docs.render import MARKDOWN, PREVIEW, environment
 from apollospace_docs.text import anchor
@@ -21,8 +29,42 @@ from apollospace_docs.view_model import DocsSite, PageRef
 _INTERNAL = re.compile(r"^/(?P<slug>[^#?]+)\.md(?P<fragment>#.*)?$")
 
 
+PYGMENTS_STYLE = "github-dark"
+_LEXERS = {
+    "bash": "bash",
+    "python": "python",
+    "javascript": "javascript",
+    "json": "json",
+    "http": "http",
+    "text": "text",
+}
+
+
+def _highlight(code: str, language: str, _attrs: object) -> str:
+    """A code block highlighted by Pygments (`<pre class="highlight">`); unknown: escaped."""
+    try:
+        lexer = get_lexer_by_name(_LEXERS.get(language, language or "text"))
+    except ClassNotFound:
+        return ""
+    inner = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    return f'<pre class="highlight"><code class="language-{html.escape(language)}">{inner}</code></pre>\n'
+
+
+def pygments_css() -> str:
+    return str(HtmlFormatter(style=PYGMENTS_STYLE).get_style_defs(".highlight"))
+
+
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False, "highlight": _highlight})
+    return md.enable("table")
+
+
+def search_entry(markdown_text: str, slug: str, title: str) -> dict[str, str]:
+    """What the search matches for one page: title, headings and text without code."""
+    text = re.sub(r"```.*?```", " ", markdown_text, flags=re.DOTALL)
+    headings = " ".join(re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE))
+    words = " ".join(re.sub(r"[`*|>#\[\]()]", " ", text).split())
+    return {"title": title, "url": f"{slug}.html", "headings": headings, "text": words[:6000]}
 
 
 def _relative(from_slug: str, to_slug: str) -> str:
@@ -64,14 +106,25 @@ def render_preview(site: DocsSite, files: dict[str, str]) -> dict[str, str]:
     env = environment()
     template = env.get_template("preview/page.html.jinja")
     out: dict[str, str] = {}
+    index = []
+    css = pygments_css()
     for page in site.pages:
         slug = page.ref.slug
-        body = page_html(files[f"{MARKDOWN}/{slug}.md"], slug)
+        markdown_text = files[f"{MARKDOWN}/{slug}.md"]
+        body = page_html(markdown_text, slug)
+        index.append(search_entry(markdown_text, slug, page.title))
 
         def href(ref: PageRef, _from: str = slug) -> str:
             return _relative(_from, ref.slug)
 
-        out[f"{PREVIEW}/{slug}.html"] = template.render(site=site, page=page, body=body, href=href)
+        root = posixpath.relpath(".", posixpath.dirname(slug) or ".") + "/"
+        out[f"{PREVIEW}/{slug}.html"] = template.render(
+            site=site, page=page, body=body, href=href, root=root, pygments_css=css
+        )
+    out[f"{PREVIEW}/search-index.js"] = (
+        "window.SEARCH_INDEX = " + json.dumps(index, ensure_ascii=False, indent=0) + ";\n"
+    )
+    out[f"{PREVIEW}/preview.js"] = env.get_template("preview/preview.js.jinja").render()
     out[f"{PREVIEW}/index.html"] = env.get_template("preview/index.html.jinja").render(
         site=site, target=f"{site.index.ref.slug}.html"
     )

@@ -8,6 +8,7 @@ the same spec always gives the same bytes.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,16 @@ def templates_root() -> Path:
     return _PACKAGED if (_PACKAGED / "_macros.jinja").is_file() else _REPOSITORY
 
 
+_ROUTE = re.compile(r"\]\((/en/[^)#\s]+?)(#[^)\s]*)?\)")
+
+
 @pass_context
 def _prose(context: Context, text: str) -> str:
-    """Spec prose in the page's flavor: escaped for MDX, as written for Markdown."""
-    return mdx_escape(text) if context.get("flavor") == "mdx" else text
+    """Spec prose in the page's flavor: escaped for MDX; for Markdown, internal links point
+    to the Markdown twins (`/en/.../get-lead.md`)."""
+    if context.get("flavor") == "mdx":
+        return mdx_escape(text)
+    return _ROUTE.sub(lambda m: f"]({m[1]}.md{m[2] or ''})", text)
 
 
 def environment() -> Environment:
@@ -89,10 +96,32 @@ def tidy(text: str) -> str:
     return "\n".join(out).strip("\n") + "\n"
 
 
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<circle cx="16" cy="16" r="15" fill="#5b3fd9"/>'
+    '<path d="M16 6 9 26h4l3-9 3 9h4z" fill="#fff"/></svg>\n'
+)
+
+
 def docs_json(site: DocsSite) -> str:
-    """The navigation as a Mintlify `docs.json` fragment: a group per tag, the events."""
-    fragment = {
-        "api": {"mdx": {"server": site.index.conventions.server_url, "auth": {"method": "bearer"}}},
+    """A complete Mintlify `docs.json`: identity, theme, colors, navigation, API settings.
+
+    The event pages are declared the way Mintlify documents webhooks (`openapi:
+    webhook <name>` in their frontmatter), resolved against the bundled spec
+    written beside this file (`openapi.json`).
+    """
+    config = {
+        "$schema": "https://mintlify.com/docs.json",
+        "theme": "mint",
+        "name": f"{site.api_title} Reference",
+        "description": site.summary,
+        "colors": {"primary": "#5B3FD9", "light": "#8B74F0", "dark": "#3F2AA6"},
+        "favicon": "/favicon.svg",
+        "api": {
+            "openapi": "/openapi.json",
+            "mdx": {"server": site.index.conventions.server_url, "auth": {"method": "bearer"}},
+            "examples": {"languages": ["curl", "python", "javascript"]},
+        },
         "navigation": {
             "languages": [
                 {
@@ -109,8 +138,17 @@ def docs_json(site: DocsSite) -> str:
                 }
             ]
         },
+        "footer": {"socials": {"website": site.docs_url}},
+        "seo": {"indexing": "navigable"},
     }
-    return json.dumps(fragment, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+
+
+def openapi_json() -> str:
+    """The bundled spec Mintlify resolves the webhook pages against."""
+    from apollospace_spec import bundled_spec
+
+    return json.dumps(bundled_spec(), indent=2, ensure_ascii=False) + "\n"
 
 
 def render_site(site: DocsSite) -> dict[str, str]:
@@ -126,6 +164,8 @@ def render_site(site: DocsSite) -> dict[str, str]:
         files[f"{MARKDOWN}/{page.ref.slug}.md"] = markdown
         documents.append((page.ref, markdown))
     files[f"{MINTLIFY}/docs.json"] = docs_json(site)
+    files[f"{MINTLIFY}/favicon.svg"] = FAVICON
+    files[f"{MINTLIFY}/openapi.json"] = openapi_json()
     files[f"{MINTLIFY}/llms.txt"] = tidy(env.get_template("llms.txt.jinja").render(site=site))
     files[f"{MINTLIFY}/llms-full.txt"] = tidy(
         env.get_template("llms-full.txt.jinja").render(site=site, documents=documents)

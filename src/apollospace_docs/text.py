@@ -57,6 +57,22 @@ def after_first_sentence(text: str) -> str:
     return flat[len(first_sentence(flat)) :].strip()
 
 
+def after_summary(text: str) -> str:
+    """The description without its first sentence (the page's summary, shown above it).
+
+    A page shows the summary once (frontmatter or blockquote); its body starts with
+    what follows, so no sentence is printed twice.
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    head, _, tail = text.partition("\n\n")
+    first = first_sentence(head)
+    flat = one_line(head)
+    rest = flat[len(first) :].strip() if flat.startswith(first) else flat
+    return "\n\n".join(p for p in (rest, tail.strip()) if p)
+
+
 def indent(text: str, width: int = 2) -> str:
     """Every non-empty line indented by `width` spaces (children of a JSX component)."""
     pad = " " * width

@@ -7,20 +7,33 @@ reach into the document and every fact on a page has one builder here.
 from __future__ import annotations
 
 import http
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from apollospace_docs.curl import STANDARD_VARIABLES, CurlExample, Variable, build_curl
+from apollospace_docs.curl import Variable
+from apollospace_docs.examples import STANDARD_VARIABLES, RequestView, build_request
 from apollospace_docs.fields import Field, FieldBuilder, assemble_example
-from apollospace_docs.text import after_first_sentence, first_sentence, kebab, pretty_json
+from apollospace_docs.text import (
+    after_first_sentence,
+    after_summary,
+    first_sentence,
+    kebab,
+    one_line,
+    pretty_json,
+)
 from apollospace_spec import Operation, RequirementCatalog, iter_operations
+from apollospace_spec.compat.deprecation import banner as deprecation_banner
 from apollospace_spec.model import resolve
 from apollospace_spec.webhook_signing import sign
 
 DOCS_URL = "https://docs.apollospace.ai"
 SECTION = "en/api-reference"
 INDEX_SLUG = f"{SECTION}/introduction"
+TOKEN_SLUG = f"{SECTION}/getting-a-token"
+ERRORS_SLUG = f"{SECTION}/errors"
+CONFORMANCE_SLUG = f"{SECTION}/conformance"
 EVENTS_FOLDER = "webhook-events"
 ROLES = ("owner", "admin", "member", "viewer")
 # The conventions of the index page, each with the requirement classes it states.
@@ -78,6 +91,24 @@ class ErrorView:
     code: str
     status: int
     description: str = ""
+    common: bool = False
+
+
+@dataclass(frozen=True)
+class ErrorUse:
+    """One error code and the operations that document it (the error reference page)."""
+
+    error: ErrorView
+    operations: tuple[PageRef, ...]
+
+
+@dataclass(frozen=True)
+class RateLimitRow:
+    """The limit of one operation type, as the spec states it."""
+
+    rate_class: str
+    limit: str
+    operations: tuple[PageRef, ...]
 
 
 @dataclass(frozen=True)
@@ -138,9 +169,11 @@ class EndpointPage:
     idempotent: bool
     paginated: bool
     is_action: bool
-    request_example: CurlExample
+    request_example: RequestView
     response_examples: tuple[ExampleView, ...]
     links: tuple[LinkView, ...]
+    warning: str
+    body_text: str
 
     kind = "endpoint"
 
@@ -173,6 +206,7 @@ class EventPage:
     example_secret: str
     acknowledgement: str
     requirements: tuple[RequirementView, ...]
+    body_text: str
 
     kind = "event"
 
@@ -255,6 +289,8 @@ class Conventions:
     too_many_description: str
     retry_after_description: str
     rate_classes: tuple[RateClassRow, ...]
+    rate_limits: tuple[RateLimitRow, ...]
+    rate_limit_note: str
     idempotency_description: str
     idempotent_operations: tuple[PageRef, ...]
     billable: tuple[BillableRow, ...]
@@ -263,6 +299,26 @@ class Conventions:
     role_rows: tuple[RoleRow, ...]
     requirement_groups: dict[str, RequirementGroup]
     variables: tuple[Variable, ...]
+
+
+@dataclass(frozen=True)
+class GuidePage:
+    """A page that is not one operation: getting a token, the error reference, conformance."""
+
+    ref: PageRef
+    kind: str
+    summary: str
+    conventions: Conventions
+    errors: tuple[ErrorUse, ...] = ()
+    requirement_groups: tuple[RequirementGroup, ...] = ()
+    requirement_users: tuple[tuple[str, tuple[PageRef, ...]], ...] = ()
+
+    @property
+    def title(self) -> str:
+        return self.ref.title
+
+    def users_of(self, requirement_id: str) -> tuple[PageRef, ...]:
+        return next((refs for rid, refs in self.requirement_users if rid == requirement_id), ())
 
 
 @dataclass(frozen=True)
@@ -298,13 +354,21 @@ class DocsSite:
     summary: str
     docs_url: str
     index: IndexPage
+    token: GuidePage
+    errors: GuidePage
+    conformance: GuidePage
     endpoints: tuple[EndpointPage, ...]
     events: tuple[EventPage, ...]
     navigation: tuple[NavGroup, ...]
 
     @property
-    def pages(self) -> tuple[IndexPage | EndpointPage | EventPage, ...]:
-        return (self.index, *self.endpoints, *self.events)
+    def pages(self) -> tuple[IndexPage | GuidePage | EndpointPage | EventPage, ...]:
+        """Every page in navigation order."""
+        by_slug = {p.ref.slug: p for p in self._all()}
+        return tuple(by_slug[ref.slug] for group in self.navigation for ref in group.pages)
+
+    def _all(self) -> tuple[IndexPage | GuidePage | EndpointPage | EventPage, ...]:
+        return (self.index, self.token, self.errors, *self.endpoints, *self.events, self.conformance)
 
 
 # --- the builder -----------------------------------------------------------------------
@@ -316,6 +380,7 @@ class _Builder:
         self.catalog = catalog
         self.fields = FieldBuilder(document)
         self.server_url = str(document["servers"][0]["url"]).rstrip("/")
+        self.version_prefix = "/" + self.server_url.rsplit("/", 1)[-1]
         self.common_errors = tuple(
             ErrorView(str(e["code"]), int(e["status"]), str(e.get("description", "")))
             for e in document.get("x-apollospace-common-errors", [])
@@ -403,16 +468,21 @@ class _Builder:
             body_example = examples[0][2] if examples else assemble_example(self.doc, body_schema)
         status, raw = self._success(op)
         response = self._response(status, raw)
-        own_errors = tuple(ErrorView(str(e["code"]), int(e["status"])) for e in op.error_codes)
-        examples = self._response_examples(status, raw, own_errors)
-        curl = build_curl(
+        idempotent = any(p["name"].lower() == "idempotency-key" for p in parameters)
+        roles = tuple(definition.get("x-apollospace-roles", []))
+        errors = self._errors(op, idempotent=idempotent, restricted=set(roles) != set(ROLES))
+        examples = self._response_examples(op, status, raw, errors)
+        request = build_request(
             self.doc,
             method=op.method,
             path=op.path,
+            version_prefix=self.version_prefix,
             parameters=parameters,
             authenticated=authenticated,
             body_schema=body_schema,
             body_example=body_example,
+            paginated=op.is_list,
+            success_status=status,
         )
         links = tuple(
             LinkView(name, str(link.get("description", "")), self.refs[link["operationId"]])
@@ -420,6 +490,7 @@ class _Builder:
             if link.get("operationId") in self.refs
         )
         billable = definition.get("x-apollospace-billable") or {}
+        description = self.linked(str(definition.get("description", "")).strip())
         return EndpointPage(
             ref=self.refs[op.operation_id],
             operation_id=op.operation_id,
@@ -428,7 +499,8 @@ class _Builder:
             server_url=self.server_url,
             tag=str((definition.get("tags") or ["Other"])[0]),
             summary=first_sentence(str(definition.get("description", ""))),
-            description=str(definition.get("description", "")).strip(),
+            description=description,
+            body_text=after_summary(description),
             header_params=tuple(by_location["header"]),
             path_params=tuple(by_location["path"]),
             query_params=tuple(by_location["query"]),
@@ -436,18 +508,65 @@ class _Builder:
             body_schema_name=self.schema_name(body_schema or {}),
             body_description=body_description,
             response=response,
-            errors=own_errors,
+            errors=errors,
             requirements=tuple(self.requirement(r) for r in op.requirement_ids),
             rate_class=str(definition.get("x-apollospace-rate-class", "")),
-            roles=tuple(definition.get("x-apollospace-roles", [])),
+            roles=roles,
             billable_retry=" ".join(str(billable.get("retry", "")).split()),
-            idempotent=any(p["name"].lower() == "idempotency-key" for p in parameters),
+            idempotent=idempotent,
             paginated=op.is_list,
             is_action=op.is_action,
-            request_example=curl,
+            request_example=request,
             response_examples=examples,
             links=links,
+            warning=" ".join(filter(None, (deprecation_banner(definition), self._warning(op, billable=bool(billable))))),
         )
+
+    def _errors(self, op: Operation, *, idempotent: bool, restricted: bool) -> tuple[ErrorView, ...]:
+        """The operation's own codes, then the common codes that can reach it, each with its when."""
+        own = [
+            ErrorView(str(e["code"]), int(e["status"]), self.linked(str(e.get("description", ""))))
+            for e in op.error_codes
+        ]
+        statuses = {str(s) for s in op.responses}
+        common = []
+        for e in self.common_errors:
+            if e.code.startswith("idempotency_") and not idempotent:
+                continue
+            if e.code == "insufficient_role" and not restricted:
+                continue
+            if str(e.status) in statuses or e.status in (401, 429, 500):
+                common.append(replace(e, common=True))
+        return tuple(sorted([*own, *common], key=lambda e: (e.status, e.common)))
+
+    def _warning(self, op: Operation, *, billable: bool) -> str:
+        """The `<Warning>` text of a destructive or Stars-spending operation, else empty."""
+        name = op.operation_id.lower()
+        if billable:
+            return (
+                "This operation spends Stars from the organization's wallet. Send an "
+                "`Idempotency-Key` and reuse it only to retry the same call: a retry then "
+                "never debits twice."
+            )
+        if op.method == "delete":
+            return "This operation deletes data and cannot be undone."
+        if "rotate" in name:
+            return (
+                "Rotating the secret invalidates the current one: deliveries are signed with "
+                "the new secret, so update your verifier before you rotate."
+            )
+        if op.is_action and any(word in name for word in ("archive", "cancel")):
+            return "This operation cannot be undone."
+        return ""
+
+    def linked(self, text: str) -> str:
+        """Prose with every `operationId` code span turned into a link to that operation's page."""
+
+        def link(match: re.Match[str]) -> str:
+            ref = self.refs.get(match[1])
+            return f"[`{match[1]}`]({ref.route})" if ref else match[0]
+
+        return re.sub(r"(?<!\[)`([a-z][A-Za-z]+)`(?!\]\()", link, text)
 
     def _success(self, op: Operation) -> tuple[str, dict[str, Any]]:
         for status, raw in op.responses.items():
@@ -472,7 +591,7 @@ class _Builder:
         )
 
     def _response_examples(
-        self, status: str, raw: dict[str, Any], errors: tuple[ErrorView, ...]
+        self, op: Operation, status: str, raw: dict[str, Any], errors: tuple[ErrorView, ...]
     ) -> tuple[ExampleView, ...]:
         examples: list[ExampleView] = []
         media = (raw.get("content") or {}).get("application/json")
@@ -486,15 +605,45 @@ class _Builder:
             for name, summary, value in found:
                 title = f"{status} {name}" if name else status
                 examples.append(ExampleView(status, title, summary, pretty_json(value)))
-        error_schema = self.component("schemas", "Error")
-        for value in error_schema.get("examples", []):
-            code = value["error"]["code"]
-            match = next((e for e in errors if e.code == code), None)
-            if match:
-                examples.append(
-                    ExampleView(str(match.status), f"{match.status} {code}", "", pretty_json(value))
-                )
+        examples.extend(self._error_examples(op, errors))
         return tuple(examples)
+
+    def _error_examples(
+        self, op: Operation, errors: tuple[ErrorView, ...]
+    ) -> list[ExampleView]:
+        """One example per documented error status: its response's own example naming a code
+        of this operation, else the Error schema's example of such a code."""
+        codes = {e.code: e for e in errors}
+        shared = [
+            value
+            for value in self.component("schemas", "Error").get("examples", [])
+            if isinstance(value, dict)
+        ]
+        found: list[ExampleView] = []
+        for status, raw in op.responses.items():
+            if str(status).startswith("2"):
+                continue
+            media = (resolve(self.doc, raw).get("content") or {}).get("application/json") or {}
+            candidates = [v for _, _, v in self.examples_of_media(media)] + shared
+            chosen = None
+            for value in candidates:
+                code = str((value.get("error") or {}).get("code", "")) if isinstance(value, dict) else ""
+                if code in codes and codes[code].status == int(status):
+                    chosen = (code, value)
+                    break
+            if chosen:
+                found.append(
+                    ExampleView(str(status), f"{status} {chosen[0]}", "", pretty_json(chosen[1]))
+                )
+        return found
+
+    def examples_of_media(self, media: dict[str, Any]) -> list[tuple[str, str, Any]]:
+        """A media type's own examples only (not its schema's)."""
+        if media.get("examples"):
+            return self.examples_of({"examples": media["examples"]})
+        if "example" in media:
+            return [("", "", media["example"])]
+        return []
 
     # events
 
@@ -524,12 +673,14 @@ class _Builder:
             ]
         )
         ack = resolve(self.doc, next(iter(op.responses.values())))
+        description = self.linked(str(definition.get("description", "")).strip())
         return EventPage(
             ref=self.refs[op.operation_id],
             event_type=op.path,
             operation_id=op.operation_id,
             summary=first_sentence(str(definition.get("description", ""))),
-            description=str(definition.get("description", "")).strip(),
+            description=description,
+            body_text=after_summary(description),
             headers=headers,
             payload_fields=self.fields.object_fields(media["schema"]),
             payload_schema_name=self.schema_name(media["schema"]),
@@ -633,6 +784,8 @@ class _Builder:
             rate_classes=tuple(
                 RateClassRow(name, tuple(refs)) for name, refs in rate_classes.items()
             ),
+            rate_limits=self._rate_limits(rate_classes),
+            rate_limit_note=self._rate_limit_note(),
             idempotency_description=str(
                 self.component("parameters", "IdempotencyKey").get("description", "")
             ).strip(),
@@ -651,6 +804,38 @@ class _Builder:
             variables=STANDARD_VARIABLES,
         )
 
+    def _rate_limit_source(self) -> Any:
+        """The spec's rate-limit numbers: the root `x-apollospace-rate-limits`, else the 429
+        response's."""
+        found = self.doc.get("x-apollospace-rate-limits")
+        if found is None:
+            found = self.component("responses", "TooManyRequests").get("x-apollospace-rate-limits")
+        return found
+
+    def _rate_limit_note(self) -> str:
+        source = self._rate_limit_source()
+        return str(source.get("description", "")).strip() if isinstance(source, dict) else ""
+
+    def _rate_limits(self, rate_classes: dict[str, list[PageRef]]) -> tuple[RateLimitRow, ...]:
+        """One row per operation type with the limit the spec states (`3000 requests per 60 s`)."""
+        source = self._rate_limit_source()
+        entries: dict[str, Any] = {}
+        if isinstance(source, dict):
+            table = source.get("limits", source.get("classes", source))
+            if isinstance(table, dict):
+                entries = {k: v for k, v in table.items() if k in rate_classes}
+            elif isinstance(table, list):
+                source = table
+        if isinstance(source, list):
+            for entry in source:
+                name = entry.get("class", entry.get("rate_class", entry.get("type", "")))
+                entries[str(name)] = entry
+        rows = []
+        for name, refs in rate_classes.items():
+            if name in entries:
+                rows.append(RateLimitRow(name, _limit_text(entries[name]), tuple(refs)))
+        return tuple(rows)
+
     def site(self) -> DocsSite:
         info = self.doc["info"]
         endpoints = tuple(self.endpoint(op) for op in self.operations)
@@ -666,20 +851,36 @@ class _Builder:
             raise ValueError(
                 f"an operation tag missing from the root `tags`: {untagged[0].operation_id}"
             )
+        conventions = self.conventions(endpoints)
         index = IndexPage(
             ref=PageRef("API Reference", INDEX_SLUG),
             summary=str(info.get("summary", "")),
-            description=str(info.get("description", "")).strip(),
-            conventions=self.conventions(endpoints),
+            description=self.linked(integrator_prose(str(info.get("description", "")))),
+            conventions=conventions,
             tags=tuple(tags),
             events=events,
             contact_email=str(info.get("contact", {}).get("email", "")),
             api_title=str(info["title"]),
         )
+        token = GuidePage(
+            PageRef("Getting a token", TOKEN_SLUG),
+            "token",
+            "Sign in, send the id_token as the bearer token, and renew it before it expires.",
+            conventions,
+        )
+        errors = GuidePage(
+            PageRef("Error codes", ERRORS_SLUG),
+            "errors",
+            "Every error code the API sends: its status, when it happens and what to do.",
+            conventions,
+            errors=self._error_uses(endpoints),
+        )
+        conformance = self._conformance(conventions, endpoints, events)
         navigation = (
-            NavGroup("Overview", (index.ref,)),
+            NavGroup("Overview", (index.ref, token.ref, errors.ref)),
             *(NavGroup(t.name, tuple(p.ref for p in t.pages)) for t in tags),
             NavGroup("Webhook events", tuple(e.ref for e in events)),
+            NavGroup("Conformance", (conformance.ref,)),
         )
         return DocsSite(
             api_title=str(info["title"]),
@@ -687,10 +888,107 @@ class _Builder:
             summary=str(info.get("summary", "")),
             docs_url=DOCS_URL,
             index=index,
+            token=token,
+            errors=errors,
+            conformance=conformance,
             endpoints=endpoints,
             events=events,
             navigation=navigation,
         )
+
+    def _error_uses(self, endpoints: tuple[EndpointPage, ...]) -> tuple[ErrorUse, ...]:
+        """Every code, common ones first, each with the operations whose page lists it."""
+        uses: dict[tuple[str, int], list[PageRef]] = {}
+        views: dict[tuple[str, int], ErrorView] = {}
+        for e in self.common_errors:
+            views[(e.code, e.status)] = replace(e, common=True)
+            uses[(e.code, e.status)] = []
+        for page in endpoints:
+            for e in page.errors:
+                key = (e.code, e.status)
+                views.setdefault(key, e)
+                if not e.common:
+                    uses.setdefault(key, []).append(page.ref)
+        order = sorted(views, key=lambda k: (not views[k].common, k[1], k[0]))
+        return tuple(ErrorUse(views[k], tuple(uses.get(k, []))) for k in order)
+
+    def _conformance(
+        self,
+        conventions: Conventions,
+        endpoints: tuple[EndpointPage, ...],
+        events: tuple[EventPage, ...],
+    ) -> GuidePage:
+        """Every requirement of the catalog by class, with the pages that cite it."""
+        users: dict[str, list[PageRef]] = {}
+        for page in (*endpoints, *events):
+            for r in page.requirements:
+                users.setdefault(r.id, []).append(page.ref)
+        groups = tuple(
+            RequirementGroup(
+                klass,
+                description,
+                tuple(self.requirement(r.id) for r in self.catalog.in_class(klass)),
+            )
+            for klass, description in self.catalog.classes.items()
+        )
+        listed = {r.id for g in groups for r in g.requirements}
+        missing = [r for r in self.catalog.requirements if r not in listed]
+        if missing:
+            raise ValueError(f"a requirement of no declared class: {missing[0]}")
+        return GuidePage(
+            PageRef("Conformance", CONFORMANCE_SLUG),
+            "conformance",
+            "Every requirement of the contract by class, and how to certify a server against them.",
+            conventions,
+            requirement_groups=groups,
+            requirement_users=tuple((rid, tuple(refs)) for rid, refs in users.items()),
+        )
+
+
+_CONFORMANCE_WORDS = ("requirements.yaml", "x-apollospace", "requirement with a stable ID")
+
+
+def integrator_prose(text: str) -> str:
+    """A description without the paragraphs written for the conformance kit's audience."""
+    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+    kept = []
+    for paragraph in paragraphs:
+        if any(word in paragraph for word in _CONFORMANCE_WORDS):
+            # Keep what precedes the first sentence about requirements, if anything.
+            sentences = re.split(r"(?<=[.!?])\s+", one_line(paragraph))
+            head = []
+            for sentence in sentences:
+                if any(word in sentence for word in _CONFORMANCE_WORDS):
+                    break
+                head.append(sentence)
+            if head:
+                kept.append(" ".join(head))
+            continue
+        kept.append(paragraph.strip())
+    return "\n\n".join(kept)
+
+
+def _limit_text(entry: Any) -> str:
+    """`3000 requests per 60 seconds` from `{requests: 3000, window_seconds: 60}` and kin."""
+    if isinstance(entry, int | float):
+        return f"{entry} requests per minute"
+    if isinstance(entry, str):
+        return entry
+    count = next(
+        (entry[k] for k in ("requests", "limit", "max_requests", "count") if k in entry), None
+    )
+    window = next(
+        (entry[k] for k in ("window_seconds", "window", "per_seconds", "period") if k in entry),
+        None,
+    )
+    text = f"{count} requests" if count is not None else ""
+    if window is not None:
+        text += f" per {window} seconds" if isinstance(window, int | float) else f" per {window}"
+    burst = entry.get("burst")
+    if burst is not None:
+        text += f", bursts up to {burst}"
+    note = str(entry.get("description", "")).strip()
+    return " ".join(p for p in (text + ("." if text else ""), note) if p)
 
 
 def build_site(document: dict[str, Any], catalog: RequirementCatalog) -> DocsSite:

@@ -12,7 +12,7 @@ from apollospace_spec import Operation, bundled_spec, iter_operations
 _MARKER = re.compile(r"^\{/\* Generated from operation `(?P<id>[^`]+)`", re.MULTILINE)
 _FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)\n```$", re.MULTILINE | re.DOTALL)
 _SECTION = re.compile(
-    r"<(?P<tag>RequestExample|ResponseExample)>\n(?P<body>.*?)\n</(?P=tag)>", re.DOTALL
+    r"<(?P<tag>RequestExample|ResponseExample|CodeGroup)>\n(?P<body>.*?)\n</(?P=tag)>", re.DOTALL
 )
 _RESPONSE_STATUS = re.compile(r"^## Response\n\n`(?P<status>\d{3}) [^`]*`:", re.MULTILINE)
 VARIABLE = re.compile(r"\$(?P<name>[A-Z][A-Z0-9_]*)")
@@ -51,9 +51,17 @@ def blocks_anywhere(text: str) -> list[CodeBlock]:
     return result
 
 
+def request_examples(mdx: str) -> dict[str, str]:
+    """The page's runnable examples, by language (bash, python, javascript), from the
+    `<CodeGroup>` of its "Try it" section."""
+    try_it = mdx.split("\n## Try it\n", 1)
+    assert len(try_it) == 2, "the page has no `## Try it` section"
+    found = [b for b in blocks(try_it[1], "CodeGroup")]
+    return {b.language: b.body for b in found}
+
+
 def curl_script(mdx: str) -> str:
-    (block,) = [b for b in blocks(mdx, "RequestExample") if b.language == "bash"]
-    return block.body
+    return request_examples(mdx)["bash"]
 
 
 def documented_status(mdx: str) -> int:

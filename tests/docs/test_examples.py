@@ -18,6 +18,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from apollospace_docs.view_model import DocsSite
 from apollospace_refserver.seed import user_by_key
 from apollospace_spec import bundled_spec
 from apollospace_spec.model import resolve
@@ -29,7 +30,7 @@ OPERATIONS = pages.spec_operations()
 ENDPOINTS = sorted(op_id for op_id, op in OPERATIONS.items() if not op.is_event)
 EVENTS = sorted(op_id for op_id, op in OPERATIONS.items() if op.is_event)
 ACME = next(org for org in ORGANIZATIONS if org.key == "acme")
-STANDARD = {"APOLLOSPACE_URL", "APOLLOSPACE_TOKEN", "APOLLOSPACE_ORG", "IDEMPOTENCY_KEY"}
+STANDARD = {"APOLLOSPACE_API", "APOLLOSPACE_TOKEN", "APOLLOSPACE_ORG"}
 # Runs must still be live when `cancelRun`'s example runs: slow steps, fast everything else.
 DOCS_SERVER = replace(FAST, run_step_seconds=2.0)
 # A subscription target on loopback (allowed by the reference server) where nothing listens.
@@ -137,65 +138,118 @@ class Resources:
         return self.values[name]
 
 
-def _run_curl(script: str, env: dict[str, str], body_file: Path) -> tuple[int, str]:
-    """Run the page's command as is with bash; the real `curl`, told where to put the body."""
-    wrapper = (
-        "set -euo pipefail\n"
-        'curl() { command curl --silent --show-error --max-time 20 --output "$DOCS_BODY" '
-        "--write-out '%{http_code}' \"$@\"; }\n" + script + "\n"
-    )
+LANGUAGES = ("bash", "python", "javascript")
+# What a reader's machine has: the example's interpreter on PATH, the variables exported.
+_COMMANDS = {
+    "bash": ["bash", "-c"],
+    "python": [],
+    "javascript": ["node", "--input-type=module", "-e"],
+}
+
+
+def _run(language: str, script: str, env: dict[str, str], python: str) -> tuple[int, str, str]:
+    """Run one example as a reader would paste it: bash, python (with httpx) or node."""
+    command = [python, "-c"] if language == "python" else _COMMANDS[language]
     result = subprocess.run(
-        ["bash", "-c", wrapper],
-        env={**env, "DOCS_BODY": str(body_file)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [*command, script], env=env, capture_output=True, text=True, timeout=90, check=False
     )
-    assert result.returncode == 0, f"the example failed to run:\n{result.stderr}"
-    return int(result.stdout.strip()[-3:]), body_file.read_text(
-        "utf-8"
-    ) if body_file.exists() else ""
+    return result.returncode, result.stdout, result.stderr
+
+
+def _destroys(op_id: str) -> bool:
+    """An example after which its path ids no longer name a usable resource."""
+    op = OPERATIONS[op_id]
+    return op.method == "delete" or op.is_action
+
+
+def _check_output(op_id: str, language: str, stdout: str, validator: SchemaValidator) -> list[str]:
+    """The printed body matches the documented success schema (a list: every item line)."""
+    op = OPERATIONS[op_id]
+    status = next(s for s in op.responses if str(s).startswith("2"))
+    response = resolve(bundled_spec(), op.responses[status])
+    media = (response.get("content") or {}).get("application/json")
+    if media is None:
+        return [] if stdout.strip() in ("", "204") else [f"unexpected output {stdout[:200]!r}"]
+    schema = media["schema"]
+    if op.is_list:
+        lines = [line for line in stdout.splitlines() if line.strip()]
+        if language == "bash":  # cURL prints whole pages
+            values = [json.loads(line) for line in lines]
+        else:  # Python and JavaScript print items: rebuild one page to validate
+            values = [{"items": [json.loads(line) for line in lines], "next_cursor": None}]
+    else:
+        values = [json.loads(stdout)]
+    return [f"{describe(e)}" for value in values for e in validator.errors(schema, value)]
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("curl") is None, reason="the curl binary is not installed")
-@pytest.mark.parametrize("operation_id", ENDPOINTS)
-def test_curl_example_returns_the_documented_status(
-    operation_id: str,
-    mdx_by_operation: dict[str, str],
+@pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("node") is None,
+    reason="the examples need curl and node",
+)
+def test_every_example_runs_in_page_order_on_one_server(
+    site: DocsSite,
+    files: dict[str, str],
     live: LiveServer,
     validator: SchemaValidator,
-    tmp_path: Path,
 ) -> None:
-    """The page's cURL, run by bash and curl on a live reference server, gets the page's status."""
-    mdx = mdx_by_operation[operation_id]
-    script = pages.curl_script(mdx)
-    used = {m["name"] for m in pages.VARIABLE.finditer(script)}
-    undocumented = [name for name in used - STANDARD if f"`${name}`" not in mdx]
-    assert undocumented == [], f"the page uses variables it does not explain: {undocumented}"
+    """cURL, then Python, then JavaScript of every page, in navigation order, on one server.
+
+    The variables stay set from page to page, as a reader's shell keeps them; an id is
+    created (through the API) the first time a page needs it, and made afresh after an
+    example that deletes or acts on it (the next language then has one to act on).
+    """
+    import sys
+
+    failures: list[str] = []
+    ran = 0
     with live.client() as client:
         resources = Resources(client, user_by_key("olivia").id)
         env = {
             "PATH": "/usr/bin:/bin:/usr/local/bin",
-            "APOLLOSPACE_URL": live.base_url,
+            "APOLLOSPACE_API": live.base_url.removesuffix("/v1"),
             "APOLLOSPACE_TOKEN": live.token("olivia"),
             "APOLLOSPACE_ORG": ACME.id,
-            "IDEMPOTENCY_KEY": str(uuid.uuid4()),
-            **{name: resources.value(name) for name in sorted(used - STANDARD)},
         }
-    status, body = _run_curl(script, env, tmp_path / "body")
-    expected = pages.documented_status(mdx)
-    assert status == expected, f"{operation_id}: expected {expected}, got {status}: {body[:500]}"
-    response = resolve(bundled_spec(), OPERATIONS[operation_id].responses[str(expected)])
-    media = (response.get("content") or {}).get("application/json")
-    if media:
-        errors = [describe(e) for e in validator.errors(media["schema"], json.loads(body))]
-        assert errors == [], (
-            f"{operation_id}: the live response does not match its schema: {errors}"
-        )
-    else:
-        assert body == ""
+        for page in site.pages:
+            if getattr(page, "kind", "") != "endpoint":
+                continue
+            op_id = page.operation_id
+            mdx = files[f"mintlify/{page.ref.slug}.mdx"]
+            examples = pages.request_examples(mdx)
+            assert set(examples) == set(LANGUAGES), f"{op_id}: languages {sorted(examples)}"
+            for language in LANGUAGES:
+                script = examples[language]
+                used = (
+                    {m["name"] for m in pages.VARIABLE.finditer(script)}
+                    | set(re.findall(r"process\.env\.([A-Z][A-Z0-9_]*)", script))
+                    | set(re.findall(r"os\.environ\[\"([A-Z][A-Z0-9_]*)\"\]", script))
+                )
+                used -= STANDARD | {"APOLLOSPACE_API"}
+                used = {name for name in used if name.isupper() and name not in {"EOF"}}
+                undocumented = [name for name in used if f"`${name}`" not in mdx]
+                if undocumented:
+                    failures.append(f"{op_id} {language}: undocumented variables {undocumented}")
+                for name in sorted(used):
+                    env[name] = resources.value(name)
+                code, stdout, stderr = _run(language, script, env, sys.executable)
+                ran += 1
+                if code != 0:
+                    failures.append(f"{op_id} {language}: exit {code}: {stderr[-400:]}")
+                else:
+                    problems = _check_output(op_id, language, stdout, validator)
+                    if problems:
+                        failures.append(f"{op_id} {language}: {problems[:3]}")
+                if _destroys(op_id):
+                    for name in used:
+                        resources.values.pop(name, None)
+                        env.pop(name, None)
+                    if "PIPELINE_ID" in used:
+                        resources.values.pop("_pipeline", None)
+                        for name in [n for n in resources.values if n.startswith("STAGE_ID")]:
+                            resources.values.pop(name)
+    assert ran == 3 * len(ENDPOINTS)
+    assert failures == [], "\n".join(failures)
 
 
 # --- the examples shown on the pages ------------------------------------------------------

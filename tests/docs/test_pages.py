@@ -23,8 +23,9 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def test_page_count_is_operations_plus_events_plus_index(files: dict[str, str]) -> None:
-    """One MDX page and one Markdown twin per operation, per event, plus the index."""
-    expected = len(pages.spec_operations()) + 1
+    """One MDX page and one Markdown twin per operation, per event, plus the index and the
+    three guides (getting a token, error codes, conformance)."""
+    expected = len(pages.spec_operations()) + 4
     mdx = [name for name in files if name.endswith(".mdx")]
     markdown = [name for name in files if name.endswith(".md")]
     assert len(mdx) == expected
@@ -115,6 +116,73 @@ def test_rendering_twice_gives_the_same_files(site: DocsSite, files: dict[str, s
     assert render_site(site) == files
 
 
+def test_no_operation_or_event_page_holds_conformance_material(files: dict[str, str]) -> None:
+    """Requirement IDs and the kit's vocabulary live on the Conformance page only."""
+    for name, text in files.items():
+        if name.endswith(".mdx") and pages.operation_id(text):
+            assert "/req/" not in text, f"{name} cites a requirement"
+            assert "requirements.yaml" not in text, name
+            twin = files[name.replace("mintlify/", "markdown/").replace(".mdx", ".md")]
+            assert "/req/" not in twin, f"{name}'s twin cites a requirement"
+
+
+def test_the_conformance_page_lists_every_requirement(files: dict[str, str]) -> None:
+    """Every requirement of the catalog appears on the Conformance page, in both flavors."""
+    from apollospace_spec import load_catalog
+
+    for name in (
+        "mintlify/en/api-reference/conformance.mdx",
+        "markdown/en/api-reference/conformance.md",
+    ):
+        missing = [r for r in load_catalog().requirements if f"`{r}`" not in files[name]]
+        assert missing == [], f"{name} misses {missing}"
+
+
+def test_no_page_repeats_its_description(site: DocsSite, files: dict[str, str]) -> None:
+    """The summary (frontmatter / blockquote) is not repeated as the first paragraph."""
+    for page in site.pages:
+        markdown = files[f"markdown/{page.ref.slug}.md"]
+        body = markdown.split("\n\n", 2)[2]
+        assert page.summary.strip() not in body.split("\n## ", 1)[0], page.ref.slug
+
+
+def test_markdown_twins_escape_angle_types(files: dict[str, str]) -> None:
+    """`string<uuid>` is in a code span, never bare (CommonMark would drop `<uuid>` as HTML)."""
+    for name, text in files.items():
+        if name.endswith(".md"):
+            bare = re.findall(r"(?<!`)\b\w+<[a-z-]+>", pages.strip_code(text))
+            assert bare == [], f"{name}: {bare[:3]}"
+
+
+def test_json_literals_are_json(files: dict[str, str]) -> None:
+    """Defaults and constants print as JSON, never as a Python repr (`['a']`, `True`)."""
+    for name, text in files.items():
+        if name.endswith((".md", ".mdx")):
+            assert not re.search(r"`\[\'", text), name
+            assert "Default: `True`" not in text and "Default: `False`" not in text, name
+
+
+def test_destructive_and_billable_operations_warn(site: DocsSite, files: dict[str, str]) -> None:
+    """DELETE, rotate and Stars-spending operations carry a `<Warning>` callout."""
+    for page in site.endpoints:
+        mdx = files[f"mintlify/{page.ref.slug}.mdx"]
+        must = (
+            page.method == "DELETE" or "rotate" in page.operation_id.lower() or page.billable_retry
+        )
+        if must:
+            assert "<Warning>" in mdx, page.operation_id
+
+
+def test_every_operation_shows_three_languages_and_v1(files: dict[str, str]) -> None:
+    """cURL, Python and JavaScript in a CodeGroup; every URL has /v1; every POST a fresh key."""
+    for name, text in files.items():
+        if name.endswith(".mdx") and pages.operation_id(text) and "/webhook-events/" not in name:
+            examples = pages.request_examples(text)
+            assert set(examples) == {"bash", "python", "javascript"}, name
+            assert all("/v1/" in body for body in examples.values()), name
+            assert "$IDEMPOTENCY_KEY" not in examples["bash"], name
+
+
 def test_templates_fail_on_an_undefined_name() -> None:
     """The Jinja environment is strict: a missing attribute fails instead of printing nothing."""
     env = environment()
@@ -148,7 +216,7 @@ def test_templates_see_only_the_view_model(site: DocsSite) -> None:
 
 
 _COMPONENT_TAG = re.compile(
-    r"</?(?:ParamField|ResponseField|Expandable|RequestExample|ResponseExample|CodeGroup|Info|CardGroup|Card)"
+    r"</?(?:ParamField|ResponseField|Expandable|RequestExample|ResponseExample|CodeGroup|Info|Warning|CardGroup|Card)"
     r"(?:\s+[A-Za-z]+(?:=(?:\"[^\"]*\"|\{[^}]*\}))?)*\s*/?>"
 )
 

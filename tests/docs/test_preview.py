@@ -19,10 +19,10 @@ pytestmark = pytest.mark.slow
 
 SCREENSHOTS = (
     "en/api-reference/introduction.html",
-    "en/api-reference/leads/create-lead.html",
-    "en/api-reference/leads/create-lead.html#request-example",
+    "en/api-reference/leads/create-lead.html#try-it",
     "en/api-reference/webhook-events/lead-created.html#verify-the-signature",
 )
+WIDTHS = (1280, 390)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -99,8 +99,38 @@ def test_every_internal_link_resolves(browser_report: dict[str, list[dict[str, o
 def test_screenshots_are_written(browser_report: dict[str, list[dict[str, object]]]) -> None:
     """A few pages are photographed into build/docs/screenshots for a human look."""
     files = [Path(str(path)) for path in browser_report["screenshots"]]
-    assert len(files) == len(SCREENSHOTS)
+    assert len(files) == len(SCREENSHOTS) * len(WIDTHS)
     assert all(f.is_file() and f.stat().st_size > 10_000 for f in files)
+    assert {f.stem.rsplit("-", 1)[1] for f in files} == {str(w) for w in WIDTHS}
+
+
+def test_code_is_highlighted_and_copyable(
+    browser_report: dict[str, list[dict[str, object]]],
+) -> None:
+    """Every code block has a copy button; Pygments coloured the code (token spans)."""
+    for seen in browser_report["features"]:
+        assert seen["copyButtons"] == seen["codeBlocks"], seen
+        if seen["codeBlocks"]:
+            assert int(str(seen["highlighted"])) > 0, seen
+
+
+def test_layout_works_at_390px(browser_report: dict[str, list[dict[str, object]]]) -> None:
+    """On a phone the content starts on the first screen (the menu is folded) and nothing
+    scrolls sideways; on a desktop the sidebar stands beside the content."""
+    for seen in browser_report["features"]:
+        if seen["width"] == 390:
+            assert int(str(seen["mainTop"])) < 120, seen
+            assert int(str(seen["pageWidth"])) <= 390, f"scrolls sideways: {seen}"
+        else:
+            assert int(str(seen["navHeight"])) > 0, seen
+
+
+def test_search_finds_pages(browser_report: dict[str, object]) -> None:
+    """Typing in the search box lists matching pages; a result opens (200)."""
+    search = browser_report["search"]
+    assert isinstance(search, dict)
+    assert search["hits"], "no result for 'webhook'"
+    assert search["opened"] == 200
 
 
 def test_the_browser_check_catches_a_broken_site(node_tools: Path, tmp_path: Path) -> None:

@@ -75,12 +75,45 @@ for (const wanted of anchorsWanted) {
   if (!ids) report.brokenLinks.push({ from: wanted.from, href: wanted.path, status: "never loaded" });
   else if (!ids.includes(wanted.anchor)) report.missingAnchors.push(wanted);
 }
-for (const path of photographed) {
-  current = path;
-  await page.goto(new URL(path, base).href, { waitUntil: "load" });
-  const file = `${screenshotDir}/${path.replace(/\.html/, "").replace(/[^A-Za-z0-9-]+/g, "_")}.png`;
-  await page.screenshot({ path: file, fullPage: false });
-  report.screenshots.push(file);
+// Each photographed page at a desktop and a phone width; the preview's own features
+// are checked on the way: highlighted code, copy buttons, search, the phone layout.
+report.features = [];
+for (const width of [1280, 390]) {
+  await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+  for (const path of photographed) {
+    current = path;
+    await page.goto(new URL(path, base).href, { waitUntil: "load" });
+    const name = path.replace(/\.html/, "").replace(/[^A-Za-z0-9-]+/g, "_");
+    const file = `${screenshotDir}/${name}-${width}.png`;
+    await page.screenshot({ path: file, fullPage: false });
+    report.screenshots.push(file);
+    const features = await page.evaluate(() => {
+      const none = { top: 0, width: 0, height: 0 };
+      const main = document.querySelector("main")?.getBoundingClientRect() ?? none;
+      const nav = document.querySelector("nav.sidebar")?.getBoundingClientRect() ?? none;
+      return {
+        highlighted: document.querySelectorAll("pre.highlight span").length,
+        codeBlocks: document.querySelectorAll("main pre").length,
+        copyButtons: document.querySelectorAll("main .code button.copy").length,
+        mainTop: Math.round(main.top),
+        mainWidth: Math.round(main.width),
+        navHeight: Math.round(nav.height),
+        pageWidth: document.documentElement.scrollWidth,
+      };
+    });
+    report.features.push({ path, width, ...features });
+  }
+}
+// Search: typing a word lists pages, and the first result opens a page.
+await page.setViewportSize({ width: 1280, height: 900 });
+await page.goto(new URL(photographed[0], base).href, { waitUntil: "load" });
+const searchable = (await page.$("#search")) !== null;
+if (searchable) await page.fill("#search", "webhook");
+const hits = searchable ? await page.$$eval("#search-results a", (nodes) => nodes.map((n) => n.href)) : [];
+report.search = { query: "webhook", hits };
+if (hits.length) {
+  const response = await page.goto(hits[0], { waitUntil: "load" });
+  report.search.opened = response ? response.status() : 0;
 }
 await context.close();
 process.stdout.write(JSON.stringify(report));
