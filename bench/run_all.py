@@ -105,7 +105,7 @@ def _json_call(
 def reference_target(creds: dict[str, Any]) -> Any:
     """The reference server as a wrk target: a real pipeline and one lead to read."""
     from refserver_process import auth_headers
-    from wrk_load import WrkTarget
+    from wrk_load import WrkTarget, server_pid
 
     url = urlparse(creds["url"])
     headers = auth_headers(creds["tenant_a"])
@@ -134,6 +134,7 @@ def reference_target(creds: dict[str, Any]) -> Any:
         headers["X-Organization-Id"],
         lead["id"],
         pipeline_id,
+        server_pid(port),
     )
 
 
@@ -213,6 +214,7 @@ def prism_target(executable: Path, spec: Path, output: Path) -> Iterator[Any]:
             headers["X-Organization-Id"],
             PRISM_IDS["lead"],
             PRISM_IDS["pipeline"],
+            process.pid,
         )
     finally:
         stop_process(process)
@@ -467,9 +469,10 @@ def render(results: dict[str, Any]) -> str:
                 "p99 ms",
                 "ref/Prism req/s",
                 "p99",
+                "CPU/req",
                 "target",
             ]
-            widths = [11, 9, 13, 9, 17, 7, 8]
+            widths = [11, 9, 13, 9, 17, 7, 9, 8]
             lines.append(
                 f"  {'conns':>5} {'operation':9}"
                 + "".join(_cell(h, w) for h, w in zip(head, widths, strict=True))
@@ -486,6 +489,7 @@ def render(results: dict[str, Any]) -> str:
                         prism["p99_ms"],
                         r["throughput"],
                         r["p99"],
+                        r["server_cpu_per_request"],
                         "met" if r["target_met"] else "MISSED",
                     ]
                     cells_text = "".join(_cell(v, w) for v, w in zip(row, widths, strict=True))
@@ -497,7 +501,9 @@ def render(results: dict[str, Any]) -> str:
                                 f"{cell['socket_errors']} socket errors"
                             )
             lines.append(
-                "  target (issue 10): ref/Prism req/s >= 2 and ref p99 <= Prism p99 (p99 ratio <= 1)"
+                "  target (issue 10): ref/Prism req/s >= 2 and ref p99 <= Prism p99 (p99 ratio <= 1)."
+                "\n  CPU/req: the server process's CPU time per request, ref/Prism (steadier than"
+                "\n  req/s when other work shares the cores)"
             )
             for line in odd:
                 lines.append(f"  note: {line}")

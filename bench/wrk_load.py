@@ -35,6 +35,7 @@ class WrkTarget:
     organization_id: str
     lead_id: str
     pipeline_id: str
+    pid: int | None = None  # the server process, for its CPU time per request
 
     def request(self, operation: str) -> tuple[str, str]:
         """(method, path) of one measured operation."""
@@ -77,6 +78,28 @@ def ensure_wrk(timeout: float = 300.0) -> tuple[str | None, str]:
     return found, "installed"
 
 
+def server_pid(port: int) -> int | None:
+    """The pid listening on a loopback `port` (from `ss`), or None when it cannot be told."""
+    try:
+        out = subprocess.run(
+            ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, timeout=10
+        ).stdout
+        return int(out[out.index("pid=") + 4 :].split(",")[0])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process, all its threads, from /proc (Linux)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_wrk(
     wrk: str, target: WrkTarget, operation: str, connections: int, seconds: float, threads: int = 1
 ) -> dict[str, Any]:
@@ -101,7 +124,9 @@ def run_wrk(
         str(SCRIPT),
         target.base_url + path,
     ]
+    cpu_before = cpu_seconds(target.pid)
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
+    cpu_after = cpu_seconds(target.pid)
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if done.returncode != 0 or line is None:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -118,6 +143,12 @@ def run_wrk(
         "max_ms": round(raw["max_us"] / 1000, 2),
         "non_2xx_3xx": raw["non_2xx_3xx"],
         "socket_errors": sum(raw[k] for k in raw if k.startswith("errors_")),
+        # CPU the server spent per request: steadier than req/s on a machine others share.
+        "server_cpu_ms_per_request": (
+            round(1000 * (cpu_after - cpu_before) / raw["requests"], 3)
+            if cpu_before is not None and cpu_after is not None and raw["requests"]
+            else None
+        ),
     }
 
 
@@ -132,6 +163,15 @@ def _combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "p99_ms": mean("p99_ms"),
         "p99_ms_rounds": [r["p99_ms"] for r in runs],
         "throughput_rps_rounds": [r["throughput_rps"] for r in runs],
+        "server_cpu_ms_per_request": (
+            round(sum(cpu) / len(cpu), 3)
+            if (
+                cpu := [
+                    r["server_cpu_ms_per_request"] for r in runs if r["server_cpu_ms_per_request"]
+                ]
+            )
+            else None
+        ),
         "non_2xx_3xx": sum(r["non_2xx_3xx"] for r in runs),
         "socket_errors": sum(r["socket_errors"] for r in runs),
     }
@@ -163,7 +203,8 @@ def measure(
                     runs[target.name].append(run_wrk(wrk, target, operation, connections, seconds))
             per_op[operation] = {name: _combine(r) for name, r in runs.items()}
             line = "  ".join(
-                f"{name} {cell['throughput_rps']:8.1f} req/s p99 {cell['p99_ms']:7.2f} ms"
+                f"{name} {cell['throughput_rps']:8.1f} req/s p99 {cell['p99_ms']:7.2f} ms "
+                f"cpu {cell['server_cpu_ms_per_request']} ms/req"
                 for name, cell in per_op[operation].items()
             )
             print(f"  c={connections:<3} {operation:6} {line}", flush=True)
@@ -185,8 +226,10 @@ def ratios(
             rps = (
                 round(a["throughput_rps"] / b["throughput_rps"], 2) if b["throughput_rps"] else None
             )
+            cpu_a, cpu_b = a.get("server_cpu_ms_per_request"), b.get("server_cpu_ms_per_request")
             out[connections][operation] = {
                 "throughput": rps,
+                "server_cpu_per_request": round(cpu_a / cpu_b, 2) if cpu_a and cpu_b else None,
                 "p99": round(a["p99_ms"] / b["p99_ms"], 2) if b["p99_ms"] else None,
                 # The goal of issue 10: >= 2x Prism's req/s with a p99 no worse than Prism's.
                 "target_met": bool(rps is not None and rps >= 2.0 and a["p99_ms"] <= b["p99_ms"]),

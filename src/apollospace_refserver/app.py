@@ -12,7 +12,6 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -22,8 +21,10 @@ from apollospace_refserver.config import Settings
 from apollospace_refserver.contract import OperationSpec, validate_request
 from apollospace_refserver.deprecation import deprecation_headers
 from apollospace_refserver.errors import ApiError, envelope, new_request_id
+from apollospace_refserver.fastjson import dumps_bytes
 from apollospace_refserver.handlers import HANDLERS, PRECHECKS, Call, Result
 from apollospace_refserver.idempotency import StoredResponse, fingerprint
+from apollospace_refserver.inline import run_request
 from apollospace_refserver.seed import seed_if_empty
 from apollospace_refserver.services import Services
 from apollospace_refserver.workers import Workers
@@ -42,11 +43,12 @@ class Dispatcher:
             return JSONResponse({"status": "ok"})
         body = await request.body()
         request_id = new_request_id()
-        stored = await run_in_threadpool(self.handle, request, body, request_id)
+        # Inline on the loop when the database lock is free and nothing can wait (inline.py).
+        stored = await run_request(self.services, request.method, request.scope["path"], body, lambda: self.handle(request, body, request_id))
         headers = {**stored.headers, **deprecation_headers(self.services.contract, request.method, request.scope["path"]), "X-Request-Id": request_id}
         if stored.status == 204 or stored.body is None:
             return Response(status_code=stored.status, headers=headers)
-        return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+        return Response(dumps_bytes(stored.body), status_code=stored.status, headers=headers, media_type="application/json")
 
     def handle(self, request: Request, body: bytes, request_id: str) -> StoredResponse:
         try:

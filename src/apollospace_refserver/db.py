@@ -129,6 +129,13 @@ class Database:
         with self._lock:
             self._connection.close()
 
+    def try_hold(self) -> bool:
+        """Take the lock only if it is free now (the event loop must never wait for it)."""
+        return self._lock.acquire(blocking=False)
+
+    def release_hold(self) -> None:
+        self._lock.release()
+
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

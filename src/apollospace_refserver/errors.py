@@ -10,8 +10,17 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def new_request_id() -> str:
-    """A unique, unguessable request id: `req_` and 20 base62 characters."""
-    return "req_" + "".join(secrets.choice(_ALPHABET) for _ in range(20))
+    """A unique, unguessable request id: `req_` and 20 base62 characters (about 119 random bits).
+
+    One 16-byte read of the system's random source, not one per character: twenty
+    `secrets.choice` calls took a fifth of a request's CPU time under load.
+    """
+    n = int.from_bytes(secrets.token_bytes(16), "big")
+    chars = []
+    for _ in range(20):
+        n, digit = divmod(n, 62)
+        chars.append(_ALPHABET[digit])
+    return "req_" + "".join(chars)
 
 
 class ApiError(Exception):

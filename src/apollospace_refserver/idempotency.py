@@ -16,6 +16,9 @@ from typing import Any
 
 from apollospace_refserver.db import Database, dumps, loads
 from apollospace_refserver.errors import ApiError
+from apollospace_refserver.fastjson import dumps_text
+
+PURGE_INTERVAL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -34,16 +37,26 @@ class IdempotencyStore:
     def __init__(self, db: Database, retention_seconds: float) -> None:
         self._db = db
         self._retention = retention_seconds
+        self._last_purge = 0.0  # read and written inside transactions, under the database lock
 
     def claim(self, org_id: str, key: str, print_: str) -> StoredResponse | None:
         """Claim the key for a new request, or return the response to replay."""
         with self._db.transaction() as conn:
-            conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (time.time() - self._retention,))
+            now = time.time()
+            expired_before = now - self._retention
+            # The purge scans the whole table (no index on created_at): at most once a
+            # second, not on every POST; an expired row met before then is dropped here.
+            if now - self._last_purge >= PURGE_INTERVAL_SECONDS:
+                conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (expired_before,))
+                self._last_purge = now
             row = conn.execute("SELECT * FROM idempotency_keys WHERE org_id = ? AND key = ?", (org_id, key)).fetchone()
+            if row is not None and row["created_at"] < expired_before:
+                conn.execute("DELETE FROM idempotency_keys WHERE org_id = ? AND key = ?", (org_id, key))
+                row = None
             if row is None:
                 conn.execute(
                     "INSERT INTO idempotency_keys (org_id, key, fingerprint, state, created_at) VALUES (?, ?, ?, 'in_progress', ?)",
-                    (org_id, key, print_, time.time()),
+                    (org_id, key, print_, now),
                 )
                 return None
         if row["fingerprint"] != print_:
@@ -56,7 +69,7 @@ class IdempotencyStore:
         """Store the response; call inside the handler's transaction."""
         conn.execute(
             "UPDATE idempotency_keys SET state = 'done', status = ?, headers = ?, body = ? WHERE org_id = ? AND key = ?",
-            (response.status, dumps(response.headers), dumps(response.body), org_id, key),
+            (response.status, dumps(response.headers), dumps_text(response.body), org_id, key),
         )
 
     def release(self, org_id: str, key: str) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from apollospace_refserver.db import dumps, loads
+from apollospace_refserver.db import loads
 from apollospace_refserver.errors import ApiError, not_found
 from apollospace_refserver.events import emit_event
+from apollospace_refserver.fastjson import dumps_text
 from apollospace_refserver.handlers import Call, Result, handles
 from apollospace_refserver.ids import new_id
 from apollospace_refserver.operations.common import fetch_owned, filtered_page, location
@@ -16,10 +17,17 @@ from apollospace_refserver.timeutil import now_iso
 OPTIONAL_FIELDS = ("company_name", "email", "phone", "owner_id", "value_cents", "website", "city", "state", "country")
 
 
-def render_lead(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+def render_lead(conn: sqlite3.Connection, row: sqlite3.Row, stage_names: dict[str, str] | None = None) -> dict[str, Any]:
+    """The lead with its stage's name; `stage_names` remembers names across one page's rows."""
     doc = loads(row["doc"])
-    stage = conn.execute("SELECT name FROM stages WHERE id = ?", (row["stage_id"],)).fetchone()
-    return {**doc, "stage": stage["name"] if stage else ""}
+    stage_id = row["stage_id"]
+    name = stage_names.get(stage_id) if stage_names is not None else None
+    if name is None:
+        stage = conn.execute("SELECT name FROM stages WHERE id = ?", (stage_id,)).fetchone()
+        name = stage["name"] if stage else ""
+        if stage_names is not None:
+            stage_names[stage_id] = name
+    return {**doc, "stage": name}
 
 
 def lead_by_id(call: Call, lead_id: str) -> sqlite3.Row:
@@ -74,7 +82,7 @@ def insert_lead(call: Call, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write(conn: sqlite3.Connection, org_id: str, doc: dict[str, Any], *, insert: bool) -> None:
-    columns = (doc["pipeline_id"], doc["stage_id"], doc["owner_id"], (doc["email"] or "").lower() or None, doc["phone"], dumps(doc), doc["updated_at"])
+    columns = (doc["pipeline_id"], doc["stage_id"], doc["owner_id"], (doc["email"] or "").lower() or None, doc["phone"], dumps_text(doc), doc["updated_at"])
     if insert:
         conn.execute(
             "INSERT INTO leads (pipeline_id, stage_id, owner_id, email, phone, doc, updated_at, id, org_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -104,7 +112,9 @@ def list_leads(call: Call) -> Result:
         where.append("(instr(lower(json_extract(doc, '$.contact_name')), ?) > 0 OR instr(lower(coalesce(json_extract(doc, '$.company_name'), '')), ?) > 0 OR instr(coalesce(email, ''), ?) > 0)")
         needle = q["q"].lower()
         args += [needle, needle, needle]
-    return Result(filtered_page(call, "leads", where, args, lambda row: render_lead(call.conn, row), time_fields=("created", "updated")))
+    # One page names few stages: each is looked up once (stage names cannot change mid-transaction).
+    stage_names: dict[str, str] = {}
+    return Result(filtered_page(call, "leads", where, args, lambda row: render_lead(call.conn, row, stage_names), time_fields=("created", "updated")))
 
 
 @handles("createLead")

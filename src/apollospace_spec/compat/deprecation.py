@@ -64,3 +64,13 @@ def sunset_passed(node: Any, today: dt.date) -> bool:
     """True when `node` is deprecated and its sunset date is before `today`: it may be removed."""
     found = deprecation_of(node)
     return bool(isinstance(node, dict) and node.get("deprecated") is True and found and found.sunset < today)
+
+
+def banner(node: Any, what: str = "operation") -> str:
+    """The docs' deprecation banner of a node: both dates and where to read more; empty when it is not deprecated."""
+    found = deprecation_of(node)
+    if not isinstance(node, dict) or node.get("deprecated") is not True or found is None:
+        return ""
+    more = f" [What replaces it]({found.link})." if found.link else ""
+    return (f"Deprecated since {found.announced:%Y-%m-%d}: this {what} leaves `/v1` after its sunset on "
+            f"{found.sunset:%Y-%m-%d}. Its responses carry the `Deprecation` and `Sunset` headers.{more}")
