@@ -120,8 +120,8 @@ def error_details(ctx: ResponseContext) -> bool | None:
         return None  # details are optional; the envelope check owns the rest
     details = error["details"]
     for schema_error in ctx.spec.validator.for_pointer(DETAILS_SCHEMA).iter_errors(details):
-        where = "/".join(str(part) for part in schema_error.absolute_path)
-        raise _fail(ctx, "error.details valid against the ErrorDetail schema", f"details/{where}: {schema_error.message[:200]}")
+        where = "".join(f"/{part}" for part in schema_error.absolute_path)
+        raise _fail(ctx, "error.details valid against the ErrorDetail schema", f"details{where}: {schema_error.message[:200]}")
     for index, item in enumerate(details):
         problem = _problem(ctx, item)
         if problem is not None:
