@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -112,7 +113,7 @@ def test_refused_credentials_are_not_a_meaningless_pass(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_quick_certification_of_the_reference_server_passes_without_leaking_secrets(tmp_path: Path) -> None:
-    """The reference server passes the quick profile, and no token appears in any report."""
+    """The reference server passes the variant catalog's profile (every test, kept short), and no token appears in any report."""
     output = tmp_path / "report"
     with serving("reference") as creds:
         code, report, log = certify(creds, output, seed=11)
@@ -125,3 +126,22 @@ def test_quick_certification_of_the_reference_server_passes_without_leaking_secr
         assert not leaked, f"{path.name} contains a token"
     assert {"report.json", "certificate.md", "certificate.html", "junit.xml"} <= {p.name for p in output.iterdir()}
     assert report["provenance"]["spec_sha256"] and report["provenance"]["seed"] == 11
+
+
+@pytest.mark.slow
+def test_a_smoke_run_in_ci_shows_plain_progress_lines_and_says_it_is_no_certification(tmp_path: Path) -> None:
+    """CI set: plain progress lines (class, requirement, requests, failures, ETA), no terminal escapes; -v keeps pytest's
+    line per test; the quick profile says, on the terminal and first in the report, that it is not a certification."""
+    env = {"PATH": str(Path(sys.executable).parent), "CI": "true"}
+    result = subprocess.run([KIT, "certify", "--embedded", "--profile", "quick", "--include-classes", "versioning,errors", "-v",
+                             "--output", str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
+    shown = result.stdout + result.stderr
+    assert "Traceback" not in shown, shown[-3000:]
+    progress = [line for line in result.stderr.splitlines() if line.startswith("apollospace-conformance: [")]
+    assert progress and all(" requests · " in line and " failed · ETA " in line for line in progress), result.stderr[-2000:]
+    assert any("versioning · /req/versioning/" in line for line in progress), progress
+    assert "\x1b[" not in shown and "\r" not in shown
+    assert "PASSED" in result.stdout  # -v: a line per test
+    assert "a smoke run, NOT a certification" in result.stdout
+    report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    assert "NOT a certification" in report["problems"][0] and report["verdict"] != "PASS"
