@@ -66,17 +66,17 @@ def forged_tokens(kit: KitSession) -> list[tuple[str, str, str]]:
         signature = bytearray(parsed[2])
         signature[len(signature) // 2] ^= 0x01
         tokens.append(("flipped-signature", f"{header_b64}.{claims_b64}.{_b64encode(bytes(signature))}",
-                       f"$APOLLOSPACE_TOKEN with bit 0 of signature byte {len(signature) // 2} flipped"))
+                       f"$APOLLOSPACE_CONFORMANCE_TOKEN_A with bit 0 of signature byte {len(signature) // 2} flipped"))
         none_header = {key: value for key, value in parsed[0].items() if key not in ("kid", "jku", "x5u", "jwk")}
         none_header["alg"] = "none"
         none_b64 = _b64encode(json.dumps(none_header, separators=(",", ":")).encode())
         tokens.append(("alg-none", f"{none_b64}.{claims_b64}.",
-                       f"$APOLLOSPACE_TOKEN's claims under the header {json.dumps(none_header)} and an empty signature"))
+                       f"$APOLLOSPACE_CONFORMANCE_TOKEN_A's claims under the header {json.dumps(none_header)} and an empty signature"))
     elif token:
         middle = len(token) // 2
         changed = "B" if token[middle] == "A" else "A"
         tokens.append(("tampered", token[:middle] + changed + token[middle + 1:],
-                       f"$APOLLOSPACE_TOKEN (not a JWT) with character {middle} replaced by {changed!r}"))
+                       f"$APOLLOSPACE_CONFORMANCE_TOKEN_A (not a JWT) with character {middle} replaced by {changed!r}"))
     return tokens
 
 
@@ -105,7 +105,7 @@ def test_invalid_tokens_refused(kit: KitSession, api: KitClient) -> None:
     found = Violations()
     tokens = forged_tokens(kit)
     chosen = sample(kit, operations(kit, lambda op: requires_bearer(kit, op)), "invalid-token")
-    for name, token, _note in tokens:  # the note was for reproductions; tampered tokens now print as $APOLLOSPACE_FORGED_TOKEN
+    for name, token, _note in tokens:  # the note was for reproductions; tampered tokens now print as $APOLLOSPACE_CONFORMANCE_FORGED_TOKEN
         with identity(api, token=token) as forger:
             expect_refusals(kit, forger, chosen, found, "/req/auth/invalid-token", [401], f"with the {name} token", codes=["unauthenticated"])
     found.raise_any()

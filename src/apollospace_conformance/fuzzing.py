@@ -23,9 +23,11 @@ from apollospace_conformance.checks import (
     ResponseContext,
     SpecIndex,
 )
-from apollospace_conformance.settings import KitSettings
+from apollospace_conformance.settings import KitSettings, env_name
 from apollospace_spec import bundled_spec
 from apollospace_spec.model import Operation, resolve
+
+TOKEN_VARIABLE = env_name("token_a")  # what reproductions show instead of tenant A's token
 
 # Built-in schemathesis checks the fuzz layer runs, and the requirement each one verifies.
 BUILTIN_REQUIREMENTS = {
@@ -117,6 +119,11 @@ def builtin_evidence(case: Any, response: Any) -> None:
         _exercised(requirement, case, response)
 
 
+def reproduction(case: Any, headers: dict[str, str] | None = None) -> str:
+    """Schemathesis' own curl for a generated case; the Authorization it sanitizes is read from the kit's token variable."""
+    return case.as_curl_command(headers=headers).replace("'Authorization: [Filtered]'", f'"Authorization: Bearer ${TOKEN_VARIABLE}"')
+
+
 def apollospace_valid_input_accepted(ctx: CheckContext, response: Any, case: Any) -> bool | None:
     """A positive case must not get 400, unless with a semantic 400 code the operation documents."""
     context = _response_context(response, case)
@@ -128,7 +135,7 @@ def apollospace_valid_input_accepted(ctx: CheckContext, response: Any, case: Any
     semantic = {entry["code"] for entry in context.operation.error_codes if int(entry["status"]) == 400}
     if code not in semantic:
         raise ContractViolation("/req/responses/valid-input-accepted", "a request valid against the spec accepted (2xx, or a documented 404/409)",
-                                f"{case.method} {case.operation.path} answered 400 {code!r} to schema-valid input", case.as_curl_command())
+                                f"{case.method} {case.operation.path} answered 400 {code!r} to schema-valid input", reproduction(case))
     return None
 
 
@@ -201,7 +208,8 @@ def call_or_judge(case: Any, kit: Any, **kwargs: Any) -> Any:
     try:
         return case.call(timeout=kit.settings.timeout, **kwargs)
     except requests.RequestException as exc:
-        broken = liveness.judge_unanswered(kit, case.method.upper(), f"{kit.settings.url.rstrip('/')}{case.formatted_path}", exc, case.as_curl_command())
+        broken = liveness.judge_unanswered(kit, case.method.upper(), f"{kit.settings.url.rstrip('/')}{case.formatted_path}", exc,
+                                             reproduction(case, kwargs.get("headers")))
         blocked(liveness.TIMELY, broken.received)
 
 

@@ -111,7 +111,7 @@ def _reproduction(text: str) -> str | None:
     for line in text[marker:].splitlines()[1:]:
         line = line.strip(" |")
         if line.startswith("curl "):
-            return line.replace("'Authorization: [Filtered]'", '"Authorization: Bearer $APOLLOSPACE_TOKEN"')
+            return line.replace("'Authorization: [Filtered]'", '"Authorization: Bearer $APOLLOSPACE_CONFORMANCE_TOKEN_A"')
     return None
 
 

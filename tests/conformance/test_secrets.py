@@ -86,10 +86,11 @@ def test_verbose_pytest_run_leaks_no_token(tmp_path: Path) -> None:
         tokens = [creds["tenant_a"]["token"], creds["tenant_b"]["token"], creds["expired_token"],
                   *(person["token"] for person in creds.get("users", []))]
         env = {key: value for key, value in os.environ.items() if not key.startswith("APOLLOSPACE_CONFORMANCE_")}
-        env.update({"APOLLOSPACE_CONFORMANCE_CREDENTIALS_FILE": str(credentials), "APOLLOSPACE_CONFORMANCE_OUTPUT": str(output)})
+        env.update({"APOLLOSPACE_CONFORMANCE_URL": creds["url"], "APOLLOSPACE_CONFORMANCE_CREDENTIALS_FILE": str(credentials),
+                    "APOLLOSPACE_CONFORMANCE_OUTPUT": str(output)})
         result = subprocess.run(
             [sys.executable, "-m", "pytest", str(suite_root()), str(tmp_path / "test_partner.py"), "-p", "no:cacheprovider", "-p", "no:randomly",
-             "-vvv", "-l", "--tb=long", "-rA", "--log-level=DEBUG", f"--junitxml={tmp_path / 'pytest-junit.xml'}", "-m", "status_codes or not requirement",
+             "-vvv", "-l", "--tb=long", "-rA", "--log-level=DEBUG", f"--junitxml={tmp_path / 'pytest-junit.xml'}", "-k", "test_status_codes or test_partner",
              "--apollospace-profile", "quick", "--apollospace-seed", "3", "--rootdir", str(tmp_path), "-W", "ignore::pytest.PytestAssertRewriteWarning"],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
         )
