@@ -126,6 +126,7 @@ def certify(args: argparse.Namespace) -> int:
         code = pytest.main(
             # No --junitxml: the report writes junit.xml from report.json (one testcase per requirement, no blobs).
             ["-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "--no-header", "-rN", "--tb=no", "-p", "no:randomly",
+             "-p", "apollospace_conformance",  # the plugin's fixtures and markers, even with PYTEST_DISABLE_PLUGIN_AUTOLOAD set
              # -v keeps pytest's line per test; otherwise the progress display replaces its dots.
              *(["-v"] if args.verbose else ["-q", "-o", "console_output_style=classic"]),
              # The kit's HTTP client (httpcore) imports anyio, a pytest plugin, before pytest starts: its rewrite warning means nothing here.
