@@ -47,6 +47,11 @@ class SchemaDiff:
 
     # --- normalisation -----------------------------------------------------------------------
     def normalise(self, document: dict[str, Any], node: Any) -> dict[str, Any]:
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            # OpenAPI 3.1 keeps a $ref's siblings (deprecated, x-apollospace-deprecation, ...): they win over the target.
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            target = self.normalise(document, resolve(document, {"$ref": node["$ref"]}))
+            return {**target, **siblings} if siblings else target
         node = resolve(document, node)
         if not isinstance(node, dict):
             return {} if node is True or node is None else {"not": {}}
@@ -199,7 +204,7 @@ class SchemaDiff:
         for name in [*old, *(n for n in new if n not in old)]:
             where = f"{pointer}/properties/{escape(name)}"
             if name not in new:
-                if sunset_passed(resolve(self.base, old[name]), self.today):
+                if sunset_passed(self.normalise(self.base, old[name]), self.today):
                     yield self.change("property-removed-after-sunset", where, f"{self.words[direction]} field '{name}' removed after its sunset", False)
                 elif direction == "response":
                     yield self.change("property-removed", where, f"response field '{name}' removed: clients reading it break", True, promise)

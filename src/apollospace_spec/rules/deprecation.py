@@ -20,7 +20,7 @@ RULE = "deprecation-window"
 @rule(RULE, "Deprecations carry announcement and sunset dates at least 6 months apart.", "/req/versioning/v2-for-breaking")
 def deprecation_window(ctx: LintContext) -> Iterator[Violation]:
     for pointer, node in walk(ctx.document):
-        if not isinstance(node, dict) or "$ref" in node:
+        if not isinstance(node, dict):
             continue
         marked, extension = node.get("deprecated") is True, node.get(EXTENSION)
         if marked and extension is None:
