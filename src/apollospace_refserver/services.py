@@ -13,6 +13,7 @@ from apollospace_refserver.db import Database
 from apollospace_refserver.idempotency import IdempotencyStore
 from apollospace_refserver.pagination import CursorCodec
 from apollospace_refserver.ratelimit import RateLimiter
+from apollospace_refserver.worker_tables import create_worker_tables
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.database)
+        create_worker_tables(db)
         if settings.in_memory:
             keys = SigningKeys.generate()
             cursor_secret = settings.cursor_secret or secrets.token_bytes(32)

@@ -143,11 +143,12 @@ class UrlPolicy:
                 400, "webhook_url_not_allowed", f"The webhook URL is not allowed: {exc}"
             ) from exc
 
-    def vet_host(self, host: str, port: int) -> list[str]:
-        """The addresses of `host`, all allowed; raises UrlNotAllowed or HostNotResolved."""
+    def vet_host(self, host: str, port: int, timeout: float | None = None) -> list[str]:
+        """The addresses of `host`, all allowed; raises UrlNotAllowed or HostNotResolved
+        (also when the lookup takes longer than `timeout` seconds)."""
         addresses = _literal(host)
         if addresses is None:
-            addresses = _resolve(host, port, timeout=None)
+            addresses = _resolve(host, port, timeout=timeout)
         self._check(host, addresses)
         return [str(address) for address in addresses]
 

@@ -1,10 +1,21 @@
 """The delivery worker: POSTs due deliveries, signed per Standard Webhooks, and logs every attempt.
 
-A tick picks the pending deliveries whose `next_attempt_at` has come, sends
-them in parallel (outside any database transaction), then records each
-attempt. Any 2xx acknowledges a delivery; anything else schedules the next
-attempt `webhook_retry_schedule[n - 1]` seconds after attempt `n` ended, and
-a failure after the last scheduled retry fails the delivery.
+A dispatcher claims due deliveries and hands each to a pool of sender
+threads; each attempt records its own outcome as soon as it ends. At most
+`PER_ORGANIZATION` attempts of one organization run at once (and
+`MAX_CONCURRENT` in all, offered to the organizations in turn), so one
+organization's slow or dead receiver occupies only its own slots: another
+organization's delivery waits for nothing but its own attempt.
+
+Every attempt has one total deadline (`webhook_timeout_seconds`, 15 s by
+default, as the spec documents) covering the host lookup, connect, TLS, the
+request, the response headers and the body: each network operation gets only
+the time left, so a receiver that trickles its answer a byte at a time is cut
+at the deadline, not allowed a fresh timeout per read.
+
+Any 2xx acknowledges a delivery; anything else schedules the next attempt
+`webhook_retry_schedule[n - 1]` seconds after attempt `n` ended, and a failure
+after the last scheduled retry fails the delivery.
 
 Every attempt carries the same `webhook-id` (the event id) and body, a fresh
 `webhook-timestamp`, and one `v1` signature per signing secret: the current
@@ -21,6 +32,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import ssl
+import threading
 import time
 import typing
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +44,7 @@ import httpcore
 import httpx
 
 from apollospace_refserver.db import dumps, loads
+from apollospace_refserver.fairness import RoundRobin
 from apollospace_refserver.services import Services
 from apollospace_refserver.timeutil import iso, now, now_iso, parse_instant
 from apollospace_refserver.url_policy import HostNotResolved, UrlNotAllowed, UrlPolicy
@@ -38,7 +52,9 @@ from apollospace_refserver.webhook_signing import delivery_headers
 from apollospace_refserver.workers import worker
 
 log = logging.getLogger("apollospace_refserver.webhooks")
-BATCH_SIZE = 16
+PER_ORGANIZATION = 4  # attempts of one organization in flight at once
+MAX_CONCURRENT = 32  # attempts in flight at once, all organizations together
+PURGE_EVERY_SECONDS = 60.0  # how often deliveries past their retention are deleted
 RETENTION = timedelta(days=30)
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_ERROR_CHARS = 500
@@ -50,11 +66,57 @@ def delivery_policy(services: Services) -> UrlPolicy:
     return UrlPolicy(allow_loopback=True, allow_private=services.settings.allow_private_webhooks)
 
 
-class VettedBackend(httpcore.SyncBackend):
-    """Connects only to addresses the URL policy allows, checked at connection time."""
+class Deadline:
+    """An attempt's total time, counted from its first network operation (the host lookup)."""
 
-    def __init__(self, policy: UrlPolicy) -> None:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at: float | None = None
+
+    def left(self, timeout: float | None, expired: type[Exception]) -> float:
+        """The time an operation may take: `timeout` or what is left, whichever is less; raises `expired` when none is."""
+        if self.at is None:
+            self.at = time.monotonic() + self.seconds
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise expired("the attempt's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake gets only the time left before the deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: Deadline) -> None:
+        self._stream, self._deadline = stream, deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._deadline.left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = self._deadline.left(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left), self._deadline)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._stream.get_extra_info(info)
+
+
+class VettedBackend(httpcore.SyncBackend):
+    """Connects only to addresses the URL policy allows, checked at connection time, within the deadline."""
+
+    def __init__(self, policy: UrlPolicy, deadline: Deadline) -> None:
         self.policy = policy
+        self.deadline = deadline
 
     def connect_tcp(
         self,
@@ -64,11 +126,14 @@ class VettedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = self.policy.vet_host(host, port)  # raises before any connection is opened
+        # raises before any connection is opened
+        addresses = self.policy.vet_host(host, port, timeout=self.deadline.left(timeout, httpcore.ConnectTimeout))
         failure: Exception | None = None
         for address in addresses:
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                left = self.deadline.left(timeout, httpcore.ConnectTimeout)
+                stream = super().connect_tcp(address, port, left, local_address, socket_options)
+                return DeadlineStream(stream, self.deadline)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         assert failure is not None
@@ -76,14 +141,14 @@ class VettedBackend(httpcore.SyncBackend):
 
 
 class VettedTransport(httpx.HTTPTransport):
-    """httpx's transport, its pool on a `VettedBackend` (TLS still verifies the host name)."""
+    """httpx's transport for one attempt, its pool on a `VettedBackend` (TLS still verifies the host name)."""
 
-    def __init__(self, policy: UrlPolicy) -> None:
+    def __init__(self, policy: UrlPolicy, deadline: Deadline, ssl_context: ssl.SSLContext) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=BATCH_SIZE,
-            network_backend=VettedBackend(policy),
+            ssl_context=ssl_context,
+            max_connections=1,
+            network_backend=VettedBackend(policy, deadline),
         )
 
 
@@ -106,47 +171,95 @@ def signing_secrets(row: sqlite3.Row, at: str) -> tuple[str, ...]:
 
 
 @worker("webhook-deliveries")
-def deliver_due(services: Services) -> bool:
-    """Attempt every due delivery once; true when there was any."""
-    stamp = now_iso()
-    with services.db.transaction() as conn:
-        conn.execute("DELETE FROM deliveries WHERE created_at < ?", (iso(now() - RETENTION),))
-        rows = conn.execute(
-            "SELECT d.id, d.event_id, d.payload, d.attempts, w.doc, w.secret, w.previous_secret,"
-            " w.previous_secret_expires_at"
-            " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
-            " WHERE d.status = 'pending' AND d.next_attempt_at <= ?"
-            " ORDER BY d.next_attempt_at, d.id LIMIT ?",
-            (stamp, BATCH_SIZE),
-        ).fetchall()
-    if not rows:
-        return False
-    jobs = [
-        Job(
-            row["id"],
-            len(loads(row["attempts"])) + 1,
-            loads(row["doc"])["url"],
-            row["event_id"],
-            row["payload"].encode("utf-8"),
-            signing_secrets(row, stamp),
-        )
-        for row in rows
-    ]
-    timeout = services.settings.webhook_timeout_seconds
-    with httpx.Client(
-        transport=VettedTransport(delivery_policy(services)),
-        timeout=timeout,
-        trust_env=False,
-        follow_redirects=False,
-    ) as client:
-        with ThreadPoolExecutor(
-            max_workers=len(jobs), thread_name_prefix="apollospace-delivery"
-        ) as pool:
-            attempts = list(pool.map(lambda job: attempt(client, job, timeout), jobs))
-    with services.db.transaction() as conn:
-        for job, outcome in zip(jobs, attempts, strict=True):
-            record(conn, job, outcome, services.settings.webhook_retry_schedule)
-    return True
+class DeliveryDispatcher:
+    """Claims due deliveries within each organization's free slots and sends them on a thread pool."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.policy = delivery_policy(services)
+        self._ssl_context = httpx.create_ssl_context(trust_env=False)  # built once: loading CAs is slow
+        self._pool = ThreadPoolExecutor(max_workers=MAX_CONCURRENT, thread_name_prefix="apollospace-delivery")
+        self._in_flight: dict[str, set[str]] = {}  # organization -> ids of its deliveries being attempted
+        self._lock = threading.Lock()
+        self._turns = RoundRobin()
+        self._purged_at = float("-inf")
+        self._closed = False
+
+    def tick(self) -> bool:
+        """Start an attempt of every due delivery that has a free slot; true when any started."""
+        with self._lock:
+            busy = {org: list(ids) for org, ids in self._in_flight.items()}
+        free = MAX_CONCURRENT - sum(len(ids) for ids in busy.values())
+        if free <= 0:
+            return False
+        stamp = now_iso()
+        rows: list[sqlite3.Row] = []
+        with self.services.db.transaction() as conn:
+            if time.monotonic() - self._purged_at > PURGE_EVERY_SECONDS:
+                conn.execute("DELETE FROM deliveries WHERE created_at < ?", (iso(now() - RETENTION),))
+                self._purged_at = time.monotonic()
+            organizations = [row[0] for row in conn.execute("SELECT DISTINCT org_id FROM webhooks")]
+            for org in self._turns.order(organizations):
+                slots = min(PER_ORGANIZATION - len(busy.get(org, ())), free - len(rows))
+                if slots > 0:
+                    rows += due_deliveries(conn, org, stamp, busy.get(org, []), slots)
+        if not rows:
+            return False
+        timeout = self.services.settings.webhook_timeout_seconds
+        for row in rows:
+            job = Job(
+                row["id"],
+                len(loads(row["attempts"])) + 1,
+                loads(row["doc"])["url"],
+                row["event_id"],
+                row["payload"].encode("utf-8"),
+                signing_secrets(row, stamp),
+            )
+            with self._lock:
+                self._in_flight.setdefault(row["org_id"], set()).add(job.delivery_id)
+            self._pool.submit(self._deliver, row["org_id"], job, timeout)
+        return True
+
+    def _deliver(self, org: str, job: Job, timeout: float) -> None:
+        """One attempt of `job`, recorded; its slot is freed only once the outcome is committed."""
+        try:
+            deadline = Deadline(timeout)
+            with httpx.Client(
+                transport=VettedTransport(self.policy, deadline, self._ssl_context),
+                timeout=timeout,
+                trust_env=False,
+                follow_redirects=False,
+            ) as client:
+                outcome = attempt(client, job, timeout)
+            if not self._closed:  # a stopping server leaves the delivery pending: it is retried after a restart
+                with self.services.db.transaction() as conn:
+                    record(conn, job, outcome, self.services.settings.webhook_retry_schedule)
+        except Exception:
+            if not self._closed:
+                log.exception("webhook delivery %s could not be recorded", job.delivery_id)
+        finally:
+            with self._lock:
+                self._in_flight[org].discard(job.delivery_id)
+
+    def close(self) -> None:
+        """Start no more attempts; those under way end by their deadline and are not recorded."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def due_deliveries(
+    conn: sqlite3.Connection, org_id: str, stamp: str, in_flight: list[str], limit: int
+) -> list[sqlite3.Row]:
+    """Up to `limit` of the organization's pending deliveries due at `stamp`, oldest due first, none in flight."""
+    return conn.execute(
+        "SELECT d.id, d.org_id, d.event_id, d.payload, d.attempts, w.doc, w.secret, w.previous_secret,"
+        " w.previous_secret_expires_at"
+        " FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id"
+        " WHERE d.org_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ?"
+        " AND d.id NOT IN (SELECT value FROM json_each(?))"
+        " ORDER BY d.next_attempt_at, d.id LIMIT ?",
+        (org_id, stamp, dumps(in_flight), limit),
+    ).fetchall()
 
 
 def attempt(client: httpx.Client, job: Job, timeout: float) -> dict[str, typing.Any]:

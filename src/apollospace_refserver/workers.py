@@ -1,27 +1,63 @@
 """Background workers: agent runs, lead imports and webhook deliveries.
 
-Each worker is a `tick(services) -> bool` function registered with `@worker`;
-a thread calls it until it reports no work, then sleeps one poll interval.
-Workers keep their state in the database, so a restart resumes where a crash left.
+A worker is registered with `@worker(name)`: either a `tick(services) -> bool`
+function, or a class built with the services whose instances have `tick()`
+and `close()` (for a worker that keeps something between ticks, such as a
+pool of delivery threads). A thread calls `tick` until it reports no work,
+then sleeps one poll interval. Workers keep their state in the database, so
+a restart resumes where a crash left.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from apollospace_refserver.services import Services
 
 log = logging.getLogger("apollospace_refserver.workers")
 Tick = Callable[[Services], bool]
-WORKERS: dict[str, Tick] = {}
 
 
-def worker(name: str) -> Callable[[Tick], Tick]:
-    def register(tick: Tick) -> Tick:
-        WORKERS[name] = tick
-        return tick
+class Worker(Protocol):
+    def tick(self) -> bool:
+        """Do one step of work; true when there was any (the next tick follows at once)."""
+
+    def close(self) -> None:
+        """Stop taking work; called once, after the last tick."""
+
+
+Factory = Callable[[Services], Worker]
+WORKERS: dict[str, Factory] = {}
+Registered = TypeVar("Registered")
+# After a busy tick the worker sleeps this long, so a request waiting for the
+# database lock gets it (a thread that releases a lock and takes it again at
+# once usually wins it back before the waiting thread wakes up).
+YIELD_SECONDS = 0.0005
+
+
+class _FunctionWorker:
+    def __init__(self, tick: Tick, services: Services) -> None:
+        self._tick, self._services = tick, services
+
+    def tick(self) -> bool:
+        return self._tick(self._services)
+
+    def close(self) -> None:
+        pass
+
+
+def worker(name: str) -> Callable[[Registered], Registered]:
+    def register(target: Registered) -> Registered:
+        if isinstance(target, type):
+            WORKERS[name] = target
+        else:
+            tick: Tick = target  # type: ignore[assignment]
+            WORKERS[name] = lambda services: _FunctionWorker(tick, services)
+        return target
 
     return register
 
@@ -31,27 +67,38 @@ class Workers:
         self.services = services
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._running: list[Worker] = []
 
     def start(self) -> None:
         self._stop.clear()
-        for name, tick in WORKERS.items():
-            thread = threading.Thread(target=self._loop, args=(name, tick), name=f"apollospace-{name}", daemon=True)
+        for name, factory in WORKERS.items():
+            running = factory(self.services)
+            self._running.append(running)
+            thread = threading.Thread(target=self._loop, args=(name, running), name=f"apollospace-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def _loop(self, name: str, tick: Tick) -> None:
+    def _loop(self, name: str, running: Worker) -> None:
         poll = self.services.settings.worker_poll_seconds
         while not self._stop.is_set():
             try:
-                busy = tick(self.services)
+                busy = running.tick()
             except Exception:
                 log.exception("worker %s failed; retrying", name)
                 busy = False
-            if not busy:
+            if busy:
+                time.sleep(YIELD_SECONDS)
+            else:
                 self._stop.wait(poll)
 
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+        for running in self._running:
+            try:
+                running.close()
+            except Exception:
+                log.exception("a worker failed to close")
         self._threads.clear()
+        self._running.clear()
