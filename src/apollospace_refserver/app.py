@@ -41,8 +41,15 @@ class Dispatcher:
     async def endpoint(self, request: Request) -> Response:
         if request.scope["path"] == "/healthz":
             return JSONResponse({"status": "ok"})
-        body = await request.body()
         request_id = new_request_id()
+        body = await self._bounded_body(request)
+        if body is None:
+            limit = self.services.contract.limits.body_bytes
+            return JSONResponse(
+                envelope("payload_too_large", f"The request body exceeds {limit} bytes.", request_id),
+                status_code=413,
+                headers={"X-Request-Id": request_id, "Connection": "close"},  # the rest of the body is never read
+            )
         # Inline on the loop when the database lock is free and nothing can wait (inline.py).
         stored = await run_request(self.services, request.method, request.scope["path"], body, lambda: self.handle(request, body, request_id))
         headers = {**stored.headers, **deprecation_headers(self.services.contract, request.method, request.scope["path"]), "X-Request-Id": request_id}
@@ -50,11 +57,31 @@ class Dispatcher:
             return Response(status_code=stored.status, headers=headers)
         return Response(dumps_bytes(stored.body), status_code=stored.status, headers=headers, media_type="application/json")
 
+    async def _bounded_body(self, request: Request) -> bytes | None:
+        """The whole body, or None as soon as it is known to pass the documented limit.
+
+        The edge protocol refuses a too-large Content-Length before the
+        application runs; this also covers chunked bodies, counted as they
+        stream in, and servers run without the edge protocol.
+        """
+        limit = self.services.contract.limits.body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     def handle(self, request: Request, body: bytes, request_id: str) -> StoredResponse:
         try:
             return self._handle(request, body, request_id)
         except ApiError as error:
-            return StoredResponse(error.status, error.headers, envelope(error.code, error.message, request_id))
+            return StoredResponse(error.status, error.headers, envelope(error.code, error.message, request_id, error.details))
         except Exception:
             log.exception("internal error in %s %s (%s)", request.method, request.scope["path"], request_id)
             return StoredResponse(500, {}, envelope("internal_error", "An unexpected error occurred; quote the request_id to support.", request_id))
@@ -77,7 +104,8 @@ class Dispatcher:
             raise ApiError(429, "rate_limited", f"Rate limit of {op.rate_class} operations reached; retry later.", {"Retry-After": str(retry_after)})
         headers = {k.lower(): v for k, v in request.headers.items()}
         path_params, query, parsed = validate_request(
-            op, raw_path, list(request.query_params.multi_items()), headers, body, request.headers.get("content-type", "")
+            op, raw_path, list(request.query_params.multi_items()), headers, body, request.headers.get("content-type", ""),
+            services.contract.limits,
         )
         if role not in op.roles:
             raise ApiError(403, "insufficient_role", f"Your role ({role}) does not allow this action.")

@@ -1,7 +1,8 @@
-"""Bearer JWTs like production: RS256, checked for signature, issuer, audience and expiry."""
+"""Bearer JWTs like production: RS256 id tokens, checked for signature, issuer, audience, expiry and `token_use`."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -15,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from apollospace_refserver.errors import ApiError
 
 ALGORITHM = "RS256"
+# The contract's bearer token is the `id_token` (spec: components.securitySchemes.bearerAuth):
+# an access token of the same identity provider, signed by the same key, is refused.
+TOKEN_USE = "id"
 VERIFIED_CACHE_SIZE = 4096  # distinct valid tokens remembered; a gateway's verified-token cache
 
 
@@ -41,8 +45,10 @@ class SigningKeys:
             return cls(private_pem, public_pem)
         keys = cls.generate()
         folder.mkdir(parents=True, exist_ok=True)
-        private_path.write_bytes(keys.private_pem)
-        private_path.chmod(0o600)
+        # Created 0600 from the first byte (no window in which the key is world-readable).
+        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(keys.private_pem)
         return keys
 
 
@@ -60,9 +66,9 @@ class TokenAuthority:
         self._verified: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def mint(self, user_id: str, *, ttl_seconds: int = 8 * 3600, expired: bool = False) -> str:
+    def mint(self, user_id: str, *, ttl_seconds: int = 8 * 3600, expired: bool = False, token_use: str = TOKEN_USE) -> str:
         issued = int(time.time()) - (2 * ttl_seconds if expired else 0)
-        claims = {"iss": self.issuer, "aud": self.audience, "sub": user_id, "iat": issued, "exp": issued + ttl_seconds}
+        claims = {"iss": self.issuer, "aud": self.audience, "sub": user_id, "iat": issued, "exp": issued + ttl_seconds, "token_use": token_use}
         return jwt.encode(claims, self.keys.private_pem, algorithm=ALGORITHM)
 
     def verify(self, authorization: str | None) -> str:
@@ -95,12 +101,14 @@ class TokenAuthority:
                 algorithms=[ALGORITHM],  # pins the algorithm: `alg: none` and HS256 confusion are refused
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                options={"require": ["exp", "iat", "sub", "iss", "aud", "token_use"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise ApiError(401, "token_expired", "The bearer token has expired; renew it with the refresh token.") from exc
         except jwt.PyJWTError as exc:
             raise ApiError(401, "unauthenticated", "The bearer token is not valid.") from exc
+        if claims.get("token_use") != TOKEN_USE:
+            raise ApiError(401, "unauthenticated", "The bearer token is not an id token (token_use must be 'id').")
         subject = claims.get("sub")
         if not isinstance(subject, str):
             raise ApiError(401, "unauthenticated", "The bearer token names no user.")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -47,6 +49,26 @@ def print_credentials(creds: dict[str, Any]) -> None:
     print("Tokens of every user: apollospace-refserver tokens --json")
 
 
+def write_private_atomically(target: Path, text: str) -> None:
+    """Write `text` to `target` whole or not at all, readable by the owner only (it holds every user's tokens).
+
+    A uniquely named temporary file beside the target, created 0600, then
+    renamed over it: a reader never sees half a file or a world-readable one.
+    """
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        raise
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     data_dir = Path(args.data_dir)
     limits = dict(DEFAULT_RATE_LIMITS)
@@ -72,9 +94,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from apollospace_refserver.app import create_app
+    from apollospace_refserver.edge import AnnouncingServer, edge_config
 
     if not ipaddress.ip_address(socket.gethostbyname(args.host)).is_loopback and not args.allow_remote:
         print(f"apollospace-refserver: refusing to listen on {args.host}: not loopback (pass --allow-remote to insist)", file=sys.stderr)
@@ -90,16 +111,17 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     host, port = sock.getsockname()[:2]
     creds = credentials(app.state.services.tokens, f"http://{host}:{port}/v1")
-    if args.credentials_file:
-        # Written whole, then renamed: whoever waits for the file never reads half of it.
-        target = Path(args.credentials_file)
-        partial = target.with_name(target.name + ".partial")
-        partial.write_text(json.dumps(creds, indent=2) + "\n", "utf-8")
-        partial.replace(target)
-    print_credentials(creds)
-    sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, access_log=False))
+
+    def announce() -> None:
+        # Only once uvicorn serves the socket: whoever sees the file can connect at once.
+        if args.credentials_file:
+            write_private_atomically(Path(args.credentials_file), json.dumps(creds, indent=2) + "\n")
+        print_credentials(creds)
+        sys.stdout.flush()
+
+    server = AnnouncingServer(edge_config(app, log_level=args.log_level, access_log=False), announce)
     server.run(sockets=[sock])
+    return 0
     return 0
 
 
@@ -134,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8787, help="0 picks a free port")
     serve.add_argument("--memory", action="store_true", help="keep everything in memory (nothing survives a restart)")
     serve.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
-    serve.add_argument("--allow-private-webhooks", action="store_true", help="allow webhook URLs on private and link-local addresses")
+    serve.add_argument("--allow-private-webhooks", action="store_true", help="allow webhook URLs on private addresses (RFC 1918, shared address space, unique local); link-local, reserved, multicast and unspecified addresses stay refused")
     serve.add_argument("--rate-limit", action="append", metavar="CLASS=N", help="requests per window for read, write or billable (repeatable)")
     serve.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS")
     serve.add_argument("--webhook-retry-schedule", metavar="S,S,...", help="seconds between webhook attempts (default: the documented schedule)")
-    serve.add_argument("--credentials-file", metavar="PATH", help="also write the credentials as JSON to PATH once listening")
+    serve.add_argument("--credentials-file", metavar="PATH", help="also write the credentials as JSON to PATH (mode 0600, atomically) once the server accepts connections")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(run=_serve)
     tokens = commands.add_parser("tokens", help="mint tokens for the seed users (the server's key must exist)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -96,7 +97,7 @@ class Database:
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.row_factory = sqlite3.Row
         self._lock = threading.RLock()
@@ -135,6 +136,20 @@ class Database:
 
     def release_hold(self) -> None:
         self._lock.release()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it: it holds webhook secrets.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so they
+    are 0600 too. Files left 0644 by an older server are tightened.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for member in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if member.stat().st_mode & 0o077:
+                member.chmod(0o600)
 
 
 def dumps(value: Any) -> str:

@@ -26,16 +26,23 @@ def new_request_id() -> str:
 class ApiError(Exception):
     """Raised anywhere in a request to answer with the error envelope."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, details: list[dict[str, str]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers or {}
+        self.details = details
 
 
-def envelope(code: str, message: str, request_id: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "request_id": request_id}}
+def envelope(code: str, message: str, request_id: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The error body; `details` (each {in, pointer, reason}) says where a request was invalid."""
+    error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id}
+    if details:
+        error["details"] = details
+    return {"error": error}
 
 
 def not_found(kind: str) -> ApiError:
@@ -43,5 +50,6 @@ def not_found(kind: str) -> ApiError:
     return ApiError(404, f"{kind}_not_found", f"No {kind.replace('_', ' ')} with the given id in this organization.")
 
 
-def validation_failed(message: str) -> ApiError:
-    return ApiError(400, "validation_failed", message)
+def validation_failed(message: str, *details: dict[str, str]) -> ApiError:
+    """400 `validation_failed`; each detail is {in: body|query|path|header, pointer: RFC 6901, reason}."""
+    return ApiError(400, "validation_failed", message, details=list(details) or None)

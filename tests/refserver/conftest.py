@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from apollospace_refserver import Settings, create_app
+from apollospace_refserver.edge import edge_config
 from apollospace_refserver.seed import ORGANIZATIONS, USERS, user_by_key
 from apollospace_refserver.services import Services
 
@@ -48,7 +49,7 @@ def start_server(settings: Settings) -> LiveServer:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # IPPROTO_TCP: asyncio then sets TCP_NODELAY
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(edge_config(app, log_level="warning", access_log=False))  # the CLI's protocol and limits
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
