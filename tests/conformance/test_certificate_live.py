@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,22 @@ def _run(variant: str, folder: Path, expected_exit: int) -> tuple[Path, dict[str
 
 
 @pytest.fixture(scope="module")
-def failing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return _run("tests.conformance.servers.markup_answers", tmp_path_factory.mktemp("failing"), 1)
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Both runs at once: each mostly waits on its server, and the module's time is the longer of the two."""
+    with ThreadPoolExecutor(2) as pool:
+        failing = pool.submit(_run, "tests.conformance.servers.markup_answers", tmp_path_factory.mktemp("failing"), 1)
+        passing = pool.submit(_run, "reference", tmp_path_factory.mktemp("passing"), 0)
+        return {"failing": failing.result(), "passing": passing.result()}
 
 
 @pytest.fixture(scope="module")
-def passing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    return _run("reference", tmp_path_factory.mktemp("passing"), 0)
+def failing(runs: dict[str, tuple[Path, dict[str, Any]]]) -> tuple[Path, dict[str, Any]]:
+    return runs["failing"]
+
+
+@pytest.fixture(scope="module")
+def passing(runs: dict[str, tuple[Path, dict[str, Any]]]) -> tuple[Path, dict[str, Any]]:
+    return runs["passing"]
 
 
 def chromium(*args: str) -> str:
