@@ -143,7 +143,9 @@ def md_text(text: str) -> str:
 
 
 def render_html(report: dict[str, Any]) -> str:
-    return environment(html=True).get_template("certificate.html.jinja").render(report=report, timeline=charts.timeline(report))
+    claimed = set(report["claimed_classes"])
+    classes = sorted(report["classes"].items(), key=lambda item: (item[0] not in claimed, item[0]))  # the claimed classes first
+    return environment(html=True).get_template("certificate.html.jinja").render(report=report, classes=classes, timeline=charts.timeline(report))
 
 
 def render_markdown(report: dict[str, Any]) -> str:
