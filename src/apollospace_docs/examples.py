@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from apollospace_docs.curl import _HEADER_VARIABLES, Variable, _BodyVariables, _heredoc_escape
 from apollospace_docs.text import first_sentence, pretty_json
+from apollospace_docs.variables import HEADER_VARIABLES, BodyVariables, Variable, heredoc_escape
 
 CURL_KEY = "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n')"
 API_VARIABLE = "APOLLOSPACE_API"
@@ -109,10 +109,10 @@ def build_request(
     standard = [API_VARIABLE] + (["APOLLOSPACE_TOKEN"] if authenticated else [])
     organization = "x-organization-id" in headers
     if organization:
-        standard.append(_HEADER_VARIABLES["x-organization-id"])
+        standard.append(HEADER_VARIABLES["x-organization-id"])
     body = None
     if body_schema is not None and body_example is not None:
-        substituter = _BodyVariables(document)
+        substituter = BodyVariables(document)
         body = pretty_json(substituter.substitute(body_example, body_schema))
         variables.extend(substituter.variables.values())
     return RequestView(
@@ -164,7 +164,7 @@ def render_curl(view: RequestView) -> str:
     lines += _curl_headers(view)
     heredoc = ""
     if view.body is not None:
-        text = _heredoc_escape(view.body)
+        text = heredoc_escape(view.body)
         text = re.sub(r"@@([A-Z][A-Z0-9_]*)@@", r"$\1", text)
         lines += ['--header "Content-Type: application/json"', "--data @- <<EOF"]
         heredoc = f"\n{text}\nEOF"

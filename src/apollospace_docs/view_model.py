@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from apollospace_docs.curl import Variable
 from apollospace_docs.examples import STANDARD_VARIABLES, RequestView, build_request
 from apollospace_docs.fields import Field, FieldBuilder, assemble_example
 from apollospace_docs.text import (
@@ -23,6 +22,7 @@ from apollospace_docs.text import (
     one_line,
     pretty_json,
 )
+from apollospace_docs.variables import Variable
 from apollospace_spec import Operation, RequirementCatalog, iter_operations
 from apollospace_spec.compat.deprecation import banner as deprecation_banner
 from apollospace_spec.model import resolve
@@ -299,6 +299,7 @@ class Conventions:
     role_rows: tuple[RoleRow, ...]
     requirement_groups: dict[str, RequirementGroup]
     variables: tuple[Variable, ...]
+    rate_limit_prose: str = ""
 
 
 @dataclass(frozen=True)
@@ -368,7 +369,14 @@ class DocsSite:
         return tuple(by_slug[ref.slug] for group in self.navigation for ref in group.pages)
 
     def _all(self) -> tuple[IndexPage | GuidePage | EndpointPage | EventPage, ...]:
-        return (self.index, self.token, self.errors, *self.endpoints, *self.events, self.conformance)
+        return (
+            self.index,
+            self.token,
+            self.errors,
+            *self.endpoints,
+            *self.events,
+            self.conformance,
+        )
 
 
 # --- the builder -----------------------------------------------------------------------
@@ -519,10 +527,17 @@ class _Builder:
             request_example=request,
             response_examples=examples,
             links=links,
-            warning=" ".join(filter(None, (deprecation_banner(definition), self._warning(op, billable=bool(billable))))),
+            warning=" ".join(
+                filter(
+                    None,
+                    (deprecation_banner(definition), self._warning(op, billable=bool(billable))),
+                )
+            ),
         )
 
-    def _errors(self, op: Operation, *, idempotent: bool, restricted: bool) -> tuple[ErrorView, ...]:
+    def _errors(
+        self, op: Operation, *, idempotent: bool, restricted: bool
+    ) -> tuple[ErrorView, ...]:
         """The operation's own codes, then the common codes that can reach it, each with its when."""
         own = [
             ErrorView(str(e["code"]), int(e["status"]), self.linked(str(e.get("description", ""))))
@@ -608,9 +623,7 @@ class _Builder:
         examples.extend(self._error_examples(op, errors))
         return tuple(examples)
 
-    def _error_examples(
-        self, op: Operation, errors: tuple[ErrorView, ...]
-    ) -> list[ExampleView]:
+    def _error_examples(self, op: Operation, errors: tuple[ErrorView, ...]) -> list[ExampleView]:
         """One example per documented error status: its response's own example naming a code
         of this operation, else the Error schema's example of such a code."""
         codes = {e.code: e for e in errors}
@@ -627,7 +640,11 @@ class _Builder:
             candidates = [v for _, _, v in self.examples_of_media(media)] + shared
             chosen = None
             for value in candidates:
-                code = str((value.get("error") or {}).get("code", "")) if isinstance(value, dict) else ""
+                code = (
+                    str((value.get("error") or {}).get("code", ""))
+                    if isinstance(value, dict)
+                    else ""
+                )
                 if code in codes and codes[code].status == int(status):
                     chosen = (code, value)
                     break
@@ -852,11 +869,14 @@ class _Builder:
                 f"an operation tag missing from the root `tags`: {untagged[0].operation_id}"
             )
         conventions = self.conventions(endpoints)
+        intro, rate_prose = split_rate_limits(
+            self.linked(integrator_prose(str(info.get("description", ""))))
+        )
         index = IndexPage(
             ref=PageRef("API Reference", INDEX_SLUG),
             summary=str(info.get("summary", "")),
-            description=self.linked(integrator_prose(str(info.get("description", "")))),
-            conventions=conventions,
+            description=intro,
+            conventions=replace(conventions, rate_limit_prose=rate_prose),
             tags=tuple(tags),
             events=events,
             contact_email=str(info.get("contact", {}).get("email", "")),
@@ -948,24 +968,38 @@ class _Builder:
 _CONFORMANCE_WORDS = ("requirements.yaml", "x-apollospace", "requirement with a stable ID")
 
 
+_TOOLS_ONLY = re.compile(r"\s*\(`x-apollospace-[a-z-]+`\)")
+
+
 def integrator_prose(text: str) -> str:
-    """A description without the paragraphs written for the conformance kit's audience."""
-    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+    """A description without what is written for the conformance kit's audience: sentences
+    about requirement IDs and `x-apollospace-*` keys go (the Conformance page has them)."""
     kept = []
-    for paragraph in paragraphs:
-        if any(word in paragraph for word in _CONFORMANCE_WORDS):
-            # Keep what precedes the first sentence about requirements, if anything.
-            sentences = re.split(r"(?<=[.!?])\s+", one_line(paragraph))
-            head = []
-            for sentence in sentences:
-                if any(word in sentence for word in _CONFORMANCE_WORDS):
-                    break
-                head.append(sentence)
-            if head:
-                kept.append(" ".join(head))
+    for paragraph in (p for p in text.strip().split("\n\n") if p.strip()):
+        paragraph = _TOOLS_ONLY.sub("", paragraph.strip())
+        if not any(word in paragraph for word in _CONFORMANCE_WORDS):
+            kept.append(paragraph)
             continue
-        kept.append(paragraph.strip())
+        sentences = re.split(r"(?<=[.!?])\s+", one_line(paragraph))
+        plain = [s for s in sentences if not any(word in s for word in _CONFORMANCE_WORDS)]
+        if plain:
+            kept.append(" ".join(plain))
     return "\n\n".join(kept)
+
+
+def split_rate_limits(text: str) -> tuple[str, str]:
+    """(the text without its rate-limit paragraphs, those paragraphs without their table).
+
+    The index shows the rate limits in their own section, with the numbers as a table
+    of its own; the description's copy would say them twice.
+    """
+    intro, rates = [], []
+    for paragraph in text.split("\n\n"):
+        about_rates = paragraph.startswith("Rate limits:") or "`rate_limited`" in paragraph
+        if paragraph.lstrip().startswith("|") and rates:
+            continue  # the description's table: the section's own table replaces it
+        (rates if about_rates else intro).append(paragraph)
+    return "\n\n".join(intro), "\n\n".join(rates)
 
 
 def _limit_text(entry: Any) -> str:

@@ -8,7 +8,6 @@ under `unshare -n`: no network namespace, same results).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from tests.docs.conftest import run_node_tool
@@ -32,15 +31,20 @@ def test_docs_json_is_complete(files: dict[str, str]) -> None:
     assert config["favicon"].lstrip("/") in {n.removeprefix("mintlify/") for n in files}
 
 
-def test_the_checks_catch_a_broken_site(node_tools: Path, built: Path, tmp_path: Path) -> None:
+def test_the_checks_catch_a_broken_site(node_tools: Path, tmp_path: Path) -> None:
     """A docs.json without a theme and a page with a dead link are both reported."""
     site = tmp_path / "site"
-    shutil.copytree(built / "mintlify", site)
-    config = json.loads((site / "docs.json").read_text("utf-8"))
-    del config["theme"]
+    (site / "en").mkdir(parents=True)
+    config = {
+        "name": "Broken",
+        "colors": {"primary": "#5B3FD9"},
+        "navigation": {"groups": [{"group": "Pages", "pages": ["en/a", "en/b"]}]},
+    }
     (site / "docs.json").write_text(json.dumps(config), "utf-8")
-    victim = next(site.rglob("errors.mdx"))
-    victim.write_text(victim.read_text("utf-8") + "\n[dead](/en/api-reference/nowhere)\n", "utf-8")
+    (site / "en" / "a.mdx").write_text("---\ntitle: A\n---\n\n[fine](/en/b)\n", "utf-8")
+    (site / "en" / "b.mdx").write_text(
+        "---\ntitle: B\n---\n\n[dead](/en/api-reference/nowhere)\n", "utf-8"
+    )
     report = _check(node_tools, site)
     assert report["config"]["success"] is False
     assert [b["link"] for b in report["brokenLinks"]] == ["/en/api-reference/nowhere"]

@@ -183,6 +183,18 @@ def test_every_operation_shows_three_languages_and_v1(files: dict[str, str]) -> 
             assert "$IDEMPOTENCY_KEY" not in examples["bash"], name
 
 
+def test_rate_limit_numbers_come_from_the_spec(site: DocsSite, files: dict[str, str]) -> None:
+    """Each operation page states its type's budget, as `x-apollospace-rate-limits` gives it."""
+    from apollospace_spec import bundled_spec
+
+    limits = bundled_spec()["x-apollospace-rate-limits"]["limits"]
+    for page in site.endpoints:
+        budget = limits[page.rate_class]
+        text = files[f"markdown/{page.ref.slug}.md"].split("## Rate limit\n", 1)[1]
+        expected = f"{budget['requests']} requests per {budget['window_seconds']} seconds"
+        assert expected in text.split("\n## ", 1)[0], page.operation_id
+
+
 def test_templates_fail_on_an_undefined_name() -> None:
     """The Jinja environment is strict: a missing attribute fails instead of printing nothing."""
     env = environment()

@@ -1,11 +1,8 @@
-"""Runnable cURL examples: shell variables for the server, credentials and every id.
+"""The variables an example reads: one per path parameter, and one per id in its body.
 
-An example reads its target and credentials from `$APOLLOSPACE_URL`,
-`$APOLLOSPACE_TOKEN` and `$APOLLOSPACE_ORG`, each path parameter from one
-variable (`{lead_id}` -> `$LEAD_ID`), the Idempotency-Key from
-`$IDEMPOTENCY_KEY`, and sends the spec's request example as the body, with
-every id in it (`pipeline_id`, `stage_ids`, ...) replaced by a variable too, so
-the same command runs against any server once the variables are set.
+A request example sends the spec's request example as its body, with every id
+in it (`pipeline_id`, `stage_ids`, ...) replaced by a variable named after its
+field, so the same example runs against any server once the variables are set.
 """
 
 from __future__ import annotations
@@ -14,11 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from apollospace_docs.text import first_sentence, one_line, pretty_json
+from apollospace_docs.text import one_line
 from apollospace_spec.model import resolve
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_HEADER_VARIABLES = {"x-organization-id": "APOLLOSPACE_ORG", "idempotency-key": "IDEMPOTENCY_KEY"}
+HEADER_VARIABLES = {"x-organization-id": "APOLLOSPACE_ORG"}
 
 
 @dataclass(frozen=True)
@@ -29,34 +26,12 @@ class Variable:
     description: str
 
 
-STANDARD_VARIABLES = (
-    Variable("APOLLOSPACE_URL", "The API's base URL, `/v1` included."),
-    Variable("APOLLOSPACE_TOKEN", "Your bearer token (the `id_token` issued after login)."),
-    Variable(
-        "APOLLOSPACE_ORG", "The id of the organization the call acts in (`X-Organization-Id`)."
-    ),
-    Variable(
-        "IDEMPOTENCY_KEY",
-        "A fresh unique key per operation, for example `$(uuidgen)`; reuse it only to retry.",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class CurlExample:
-    """A bash command and the variables it reads beyond the standard ones."""
-
-    script: str
-    variables: tuple[Variable, ...]
-    standard_variables: tuple[str, ...]
-
-
-def _heredoc_escape(text: str) -> str:
+def heredoc_escape(text: str) -> str:
     """Text safe inside an unquoted heredoc: only our `$VARIABLES` expand."""
     return text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
 
 
-class _BodyVariables:
+class BodyVariables:
     """Replaces the ids of a request example with variables, naming each after its field."""
 
     def __init__(self, document: dict[str, Any]) -> None:
@@ -128,55 +103,3 @@ class _BodyVariables:
             if len(non_null) == 1:
                 schema = non_null[0]
         return schema
-
-
-def build_curl(
-    document: dict[str, Any],
-    *,
-    method: str,
-    path: str,
-    parameters: list[dict[str, Any]],
-    authenticated: bool,
-    body_schema: dict[str, Any] | None,
-    body_example: Any,
-) -> CurlExample:
-    """The cURL command of one operation."""
-    variables: list[Variable] = []
-    url = "$APOLLOSPACE_URL" + path
-    for parameter in parameters:
-        if parameter["in"] == "path":
-            name = parameter["name"].upper()
-            url = url.replace("{" + parameter["name"] + "}", f"${name}")
-            variables.append(Variable(name, first_sentence(str(parameter.get("description", "")))))
-    query = [
-        f"{p['name']}={p['example']}"
-        for p in parameters
-        if p["in"] == "query" and p.get("required") and "example" in p
-    ]
-    if query:
-        url += "?" + "&".join(query)
-    lines = [f"curl --request {method.upper()}", f'--url "{url}"']
-    standard = ["APOLLOSPACE_URL"]
-    if authenticated:
-        lines.append('--header "Authorization: Bearer $APOLLOSPACE_TOKEN"')
-        standard.append("APOLLOSPACE_TOKEN")
-    for parameter in parameters:
-        variable = _HEADER_VARIABLES.get(parameter["name"].lower())
-        if parameter["in"] == "header" and variable:
-            lines.append(f'--header "{parameter["name"]}: ${variable}"')
-            standard.append(variable)
-    heredoc = ""
-    if body_schema is not None and body_example is not None:
-        substituter = _BodyVariables(document)
-        body = substituter.substitute(body_example, body_schema)
-        text = _heredoc_escape(pretty_json(body))
-        for variable in substituter.variables:
-            text = text.replace(f"@@{variable}@@", f"${variable}")
-        variables.extend(substituter.variables.values())
-        lines.append('--header "Content-Type: application/json"')
-        lines.append("--data @- <<EOF")
-        heredoc = f"\n{text}\nEOF"
-    script = " \\\n  ".join(lines) + heredoc
-    return CurlExample(
-        script=script, variables=tuple(variables), standard_variables=tuple(standard)
-    )
