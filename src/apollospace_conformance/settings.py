@@ -73,7 +73,7 @@ PROFILE_SETTINGS = {
     "thorough": Profile("thorough", max_examples=100, stateful=True, negative=True, pagination_items=30, certification=True, skip_slow=False,
                         probe_by_default=True),
     # Not offered to partners: the broken-variant catalog (tests/mutants) needs every test, each variant's run short and its fuzzing stateless.
-    "catalog": Profile("catalog", max_examples=3, stateful=False, negative=True, pagination_items=5, certification=False, skip_slow=False,
+    "catalog": Profile("catalog", max_examples=3, stateful=False, negative=True, pagination_items=5, certification=True, skip_slow=False,
                        probe_by_default=True),
 }
 
