@@ -10,7 +10,8 @@ a declared body of any size. This protocol keeps uvicorn's parser and:
   reading any of the body (the application counts chunked bodies itself);
 - answers what the parser refuses with the envelope: 405 with `Allow` for a
   syntactically valid but unknown method on a known path, 404 on an unknown
-  path, 400 otherwise.
+  path, 400 otherwise (a body sent with `Upgrade` included: no protocol
+  upgrade is supported, and the parser would withhold that body).
 
 After such an answer the connection is closed gracefully: the answer and a FIN
 go out, and what the client still sends is read and dropped for a moment (at
@@ -20,7 +21,6 @@ of a connection reset.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -106,15 +106,27 @@ class EdgeProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        refusal = self._refusal()
+        if refusal is None:
+            super().on_headers_complete()
+            return
+        if self.cycle is None or self.cycle.response_complete:
+            self._refuse(*refusal)
+        else:
+            self.transport.close()  # a pipelined request behind one still answering: no room to answer
+            self._refused = True
+        raise _Refused
+
+    def _refusal(self) -> tuple[int, str, str] | None:
+        """Why the request whose headers just ended is refused before the application, if it is."""
         length = _content_length(self.headers)
         if length is not None and length > self.max_body_bytes:
-            if self.cycle is None or self.cycle.response_complete:
-                self._refuse(413, "payload_too_large", f"The request body exceeds {self.max_body_bytes} bytes.")
-            else:
-                self.transport.close()  # a pipelined request behind one still answering: no room to answer
-                self._refused = True
-            raise _Refused
-        super().on_headers_complete()
+            return 413, "payload_too_large", f"The request body exceeds {self.max_body_bytes} bytes."
+        if self.parser.should_upgrade() and (length or any(name == b"transfer-encoding" for name, _ in self.headers)):
+            # The parser hands what follows an upgrade request's head to the new protocol, so
+            # its body would never reach the application: refused instead of answered as if empty.
+            return 400, "malformed_request", "Protocol upgrades are not supported; send the request without the Upgrade header."
+        return None
 
     # --- answering --------------------------------------------------------------------------
 
@@ -155,7 +167,7 @@ class EdgeProtocol(HttpToolsProtocol):
         transport.write(b"".join(lines))
         if transport.can_write_eof():
             transport.write_eof()
-        asyncio.get_event_loop().call_later(LINGER_SECONDS, transport.close)
+        self.loop.call_later(LINGER_SECONDS, transport.close)
 
     def _linger(self, size: int) -> None:
         self._lingered += size

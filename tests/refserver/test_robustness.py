@@ -338,3 +338,11 @@ def test_headers_over_the_limit_are_431_before_they_are_all_sent(server: LiveSer
     assert _envelope(answer, 431)[1]["error"]["code"] == "request_headers_too_large"
     below = _raw(server, b"GET /v1/leads HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: " + b"a" * (LIMITS.head_bytes - 200) + b"\r\n\r\n")
     assert _envelope(below, 401)[1]["error"]["code"] == "unauthenticated"
+
+
+def test_a_body_sent_with_upgrade_is_refused_at_once_not_lost(server: LiveServer) -> None:
+    """A request with a body and an Upgrade header (no upgrade is supported, and the parser would withhold the body) is 400 with the envelope at once."""
+    request = b'POST /v1/pipelines HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"name":"x"}'
+    started = time.monotonic()
+    assert _envelope(_raw(server, request), 400)[1]["error"]["code"] == "malformed_request"
+    assert time.monotonic() - started < 2.5  # the answer, then at most the 2 s linger; not the 5 s keep-alive wait
