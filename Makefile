@@ -71,7 +71,7 @@ release: $(STAMP) ## Freeze the spec as spec/releases/v$(VERSION)/ (bundle + cha
 	$(BIN)/apollospace-spec release $(VERSION) $(if $(FORCE),--force)
 
 .PHONY: docs docs-golden
-docs: $(STAMP) ## Render the API docs from the spec into build/docs (Mintlify MDX, Markdown, llms.txt, HTML preview)
+docs: $(STAMP) ## Render the API docs into build/docs: Mintlify site (docs.json, MDX), Markdown twins, llms.txt, offline HTML preview (open build/docs/preview/index.html)
 	$(BIN)/apollospace-docs build --out build/docs
 
 docs-golden: $(STAMP) ## Refresh the committed golden copies of the docs (tests/docs/golden) after an intended change

@@ -550,6 +550,8 @@ class _Builder:
                 continue
             if e.code == "insufficient_role" and not restricted:
                 continue
+            if e.code in _BODY_ERRORS and "requestBody" not in op.definition:
+                continue
             if str(e.status) in statuses or e.status in (401, 429, 500):
                 common.append(replace(e, common=True))
         return tuple(sorted([*own, *common], key=lambda e: (e.status, e.common)))
@@ -638,16 +640,15 @@ class _Builder:
                 continue
             media = (resolve(self.doc, raw).get("content") or {}).get("application/json") or {}
             candidates = [v for _, _, v in self.examples_of_media(media)] + shared
-            chosen = None
+            # The operation's own codes first (the order of its error table), then common ones.
+            rank = {e.code: i for i, e in enumerate(errors)}
+            matching = []
             for value in candidates:
-                code = (
-                    str((value.get("error") or {}).get("code", ""))
-                    if isinstance(value, dict)
-                    else ""
-                )
+                error = value.get("error") if isinstance(value, dict) else None
+                code = str(error.get("code", "")) if isinstance(error, dict) else ""
                 if code in codes and codes[code].status == int(status):
-                    chosen = (code, value)
-                    break
+                    matching.append((rank[code], code, value))
+            chosen = min(matching, key=lambda m: m[0])[1:] if matching else None
             if chosen:
                 found.append(
                     ExampleView(str(status), f"{status} {chosen[0]}", "", pretty_json(chosen[1]))
@@ -965,6 +966,8 @@ class _Builder:
         )
 
 
+# Common codes only an operation with a request body can answer.
+_BODY_ERRORS = ("malformed_json", "payload_too_large")
 _CONFORMANCE_WORDS = ("requirements.yaml", "x-apollospace", "requirement with a stable ID")
 
 

@@ -274,6 +274,22 @@ def test_response_examples_match_their_schemas(
         assert errors == [], f"{operation_id} example {title}: {errors}"
 
 
+def test_every_documented_error_status_has_an_example(mdx_by_operation: dict[str, str]) -> None:
+    """Each page shows one error body per error status it documents, naming one of its codes."""
+    missing = []
+    for operation_id in ENDPOINTS:
+        op = OPERATIONS[operation_id]
+        shown = {
+            title.split()[0] for title, _ in pages.json_examples(mdx_by_operation[operation_id])
+        }
+        missing += [
+            f"{operation_id} {status}"
+            for status in op.responses
+            if not str(status).startswith("2") and str(status) not in shown
+        ]
+    assert missing == []
+
+
 @pytest.mark.parametrize("operation_id", ENDPOINTS)
 def test_request_body_matches_its_schema(
     operation_id: str, mdx_by_operation: dict[str, str], validator: SchemaValidator

@@ -58,6 +58,8 @@ def browser_report(
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
     screenshots = built / "screenshots"
     screenshots.mkdir(parents=True, exist_ok=True)
+    for stale in screenshots.glob("*.png"):
+        stale.unlink()  # only this run's photographs stay
     with tempfile.TemporaryDirectory(prefix="apollospace-docs-chromium-") as profile:
         return run_node_tool(
             node_tools,
