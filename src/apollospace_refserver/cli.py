@@ -112,16 +112,25 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     creds = credentials(app.state.services.tokens, f"http://{host}:{port}/v1")
 
+    failures: list[str] = []
+
     def announce() -> None:
         # Only once uvicorn serves the socket: whoever sees the file can connect at once.
         if args.credentials_file:
-            write_private_atomically(Path(args.credentials_file), json.dumps(creds, indent=2) + "\n")
+            try:
+                write_private_atomically(Path(args.credentials_file), json.dumps(creds, indent=2) + "\n")
+            except OSError as exc:
+                failures.append(f"cannot write the credentials file {args.credentials_file}: {exc.strerror}")
+                server.should_exit = True
+                return
         print_credentials(creds)
         sys.stdout.flush()
 
     server = AnnouncingServer(edge_config(app, log_level=args.log_level, access_log=False), announce)
     server.run(sockets=[sock])
-    return 0
+    if failures:
+        print(f"apollospace-refserver: {failures[0]}", file=sys.stderr)
+        return 2
     return 0
 
 

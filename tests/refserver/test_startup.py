@@ -185,3 +185,12 @@ def test_help_of_allow_private_webhooks_says_link_local_stays_refused() -> None:
     assert "allow webhook URLs on private addresses" in text
     assert "link-local, reserved, multicast and unspecified addresses stay refused" in text
 
+
+
+def test_an_unwritable_credentials_file_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A credentials file that cannot be written stops the server with one readable line and exit status 2, no traceback."""
+    target = tmp_path / "missing-folder" / "credentials.json"
+    status = main(["--data-dir", str(tmp_path), "serve", "--memory", "--port", "0", "--credentials-file", str(target)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "cannot write the credentials file" in err and "Traceback" not in err
