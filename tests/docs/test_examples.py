@@ -252,6 +252,51 @@ def test_every_example_runs_in_page_order_on_one_server(
     assert failures == [], "\n".join(failures)
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("node") is None,
+    reason="the examples need curl and node",
+)
+def test_list_examples_follow_next_cursor_to_the_end(
+    files: dict[str, str], live: LiveServer
+) -> None:
+    """With a page size of 2, listPipelines' three examples walk every page: each prints
+    every pipeline of the organization once (cURL prints pages, the others items)."""
+    import sys
+
+    mdx = next(text for name, text in files.items() if name.endswith("/list-pipelines.mdx"))
+    with live.client() as client:
+        resources = Resources(client, user_by_key("olivia").id)
+        for _ in range(5):
+            resources._post("/pipelines", {"name": f"Walk {uuid.uuid4().hex[:8]}"})
+        expected, params = [], {"limit": 100}
+        while True:
+            page = client.get("/pipelines", params=params).json()
+            expected += [item["id"] for item in page["items"]]
+            if page["next_cursor"] is None:
+                break
+            params["cursor"] = page["next_cursor"]
+    assert len(expected) > 4
+    env = {
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+        "APOLLOSPACE_API": live.base_url.removesuffix("/v1"),
+        "APOLLOSPACE_TOKEN": live.token("olivia"),
+        "APOLLOSPACE_ORG": ACME.id,
+    }
+    for language, script in pages.request_examples(mdx).items():
+        small = re.sub(r"(limit\W+)50", r"\g<1>2", script)
+        assert small != script, f"{language}: no limit of 50 to shrink"
+        code, stdout, stderr = _run(language, small, env, sys.executable)
+        assert code == 0, f"{language}: {stderr[-400:]}"
+        lines = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+        if language == "bash":
+            assert len(lines) == -(-len(expected) // 2), "one printed page per request"
+            seen = [item["id"] for page in lines for item in page["items"]]
+        else:
+            seen = [item["id"] for item in lines]
+        assert seen == expected, language
+
+
 # --- the examples shown on the pages ------------------------------------------------------
 
 
