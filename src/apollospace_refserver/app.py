@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from apollospace_refserver import operations  # noqa: F401  registers the handlers
 from apollospace_refserver.config import Settings
-from apollospace_refserver.contract import OperationSpec, validate_request
+from apollospace_refserver.contract import OperationSpec, check_query_encoding, validate_request
 from apollospace_refserver.deprecation import deprecation_headers
 from apollospace_refserver.errors import ApiError, envelope, new_request_id
 from apollospace_refserver.fastjson import dumps_bytes
@@ -103,6 +103,7 @@ class Dispatcher:
         if retry_after is not None:
             raise ApiError(429, "rate_limited", f"Rate limit of {op.rate_class} operations reached; retry later.", {"Retry-After": str(retry_after)})
         headers = {k.lower(): v for k, v in request.headers.items()}
+        check_query_encoding(request.scope.get("query_string", b""))
         path_params, query, parsed = validate_request(
             op, raw_path, list(request.query_params.multi_items()), headers, body, request.headers.get("content-type", ""),
             services.contract.limits,

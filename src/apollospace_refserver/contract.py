@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 from jsonschema import Draft202012Validator
 
@@ -189,6 +190,20 @@ def validate_request(
     elif op.body_required:
         raise validation_failed("A JSON request body is required.")
     return values["path"], values["query"], body
+
+
+def check_query_encoding(raw_query: bytes) -> None:
+    """400 when a percent-encoded query name or value is not UTF-8 (it would otherwise arrive as U+FFFD)."""
+    if b"%" not in raw_query:
+        return
+    for pair in raw_query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        for part in (name, value):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                shown = unquote_plus(name.decode("latin-1"), errors="replace")  # as a client's parse_qsl names it
+                raise validation_failed(f"Query parameter '{shown[:100]}' is not UTF-8 once percent-decoded.", _detail("query", [shown], "not UTF-8")) from None
 
 
 def _finite(text: str) -> float:

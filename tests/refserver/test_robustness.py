@@ -346,3 +346,12 @@ def test_a_body_sent_with_upgrade_is_refused_at_once_not_lost(server: LiveServer
     started = time.monotonic()
     assert _envelope(_raw(server, request), 400)[1]["error"]["code"] == "malformed_request"
     assert time.monotonic() - started < 2.5  # the answer, then at most the 2 s linger; not the 5 s keep-alive wait
+
+
+def test_a_query_that_is_not_utf8_is_400(client: httpx.Client, auth: dict[str, str]) -> None:
+    """A percent-encoded query value that is not UTF-8 is 400 validation_failed pointing at its parameter, not read as U+FFFD."""
+    response = client.get("/v1/leads?q=%ff%fe", headers=auth)
+    error = valid("Error", response.json())["error"]
+    assert (response.status_code, error["code"]) == (400, "validation_failed")
+    assert error["details"] == [{"in": "query", "pointer": "/q", "reason": "not UTF-8"}]
+    assert client.get("/v1/leads?q=%C3%A9", headers=auth).status_code == 200
