@@ -58,7 +58,6 @@ class EdgeProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._refused = False
         self._lingered = 0
-        self._fresh = True  # no request begun in the current chunk before the current one
         self._begun_in_chunk = 0
 
     # --- reading ----------------------------------------------------------------------------
@@ -83,7 +82,11 @@ class EdgeProtocol(HttpToolsProtocol):
             try:
                 self.parser.feed_data(piece)
             except httptools.HttpParserUpgrade:
-                # No WebSocket here: the request was already handed to the application.
+                # No protocol upgrade here (ws="none"): the request (without a body, see
+                # _refusal) was handed to the application; the parser stops at an
+                # upgrade, so the connection closes after this answer.
+                if self.cycle is not None:
+                    self.cycle.keep_alive = False
                 return
             except httptools.HttpParserError as exc:
                 if not self._refused:
@@ -197,7 +200,7 @@ def edge_config(app: Any, **kwargs: Any) -> uvicorn.Config:
     contract = app.state.services.contract
     limits = contract.limits
     protocol = edge_protocol(contract.allowed_methods, limits.head_bytes, limits.body_bytes)
-    return uvicorn.Config(app, http=protocol, **kwargs)
+    return uvicorn.Config(app, http=protocol, ws="none", **kwargs)
 
 
 class AnnouncingServer(uvicorn.Server):
