@@ -8,7 +8,7 @@ from typing import Any
 from apollospace_refserver.db import loads
 from apollospace_refserver.errors import ApiError, not_found
 from apollospace_refserver.events import emit_event
-from apollospace_refserver.fastjson import dumps_text
+from apollospace_refserver.fastjson import dumps_text, with_member
 from apollospace_refserver.handlers import Call, Result, handles
 from apollospace_refserver.ids import new_id
 from apollospace_refserver.operations.common import fetch_owned, filtered_page, location
@@ -17,17 +17,26 @@ from apollospace_refserver.timeutil import now_iso
 OPTIONAL_FIELDS = ("company_name", "email", "phone", "owner_id", "value_cents", "website", "city", "state", "country")
 
 
-def render_lead(conn: sqlite3.Connection, row: sqlite3.Row, stage_names: dict[str, str] | None = None) -> dict[str, Any]:
-    """The lead with its stage's name; `stage_names` remembers names across one page's rows."""
-    doc = loads(row["doc"])
-    stage_id = row["stage_id"]
+def _stage_name(conn: sqlite3.Connection, stage_id: str, stage_names: dict[str, str] | None) -> str:
+    """The stage's name; `stage_names` remembers names across one page's rows."""
     name = stage_names.get(stage_id) if stage_names is not None else None
     if name is None:
         stage = conn.execute("SELECT name FROM stages WHERE id = ?", (stage_id,)).fetchone()
         name = stage["name"] if stage else ""
         if stage_names is not None:
             stage_names[stage_id] = name
-    return {**doc, "stage": name}
+    return name
+
+
+def render_lead(conn: sqlite3.Connection, row: sqlite3.Row, stage_names: dict[str, str] | None = None) -> dict[str, Any]:
+    """The lead with its stage's name."""
+    return {**loads(row["doc"]), "stage": _stage_name(conn, row["stage_id"], stage_names)}
+
+
+def render_lead_for_page(conn: sqlite3.Connection, row: sqlite3.Row, stage_names: dict[str, str]) -> Any:
+    """A listLeads item: the stored document with `stage` appended, sent without parsing it (same JSON)."""
+    spliced = with_member(row["doc"], "stage", _stage_name(conn, row["stage_id"], stage_names))
+    return spliced if spliced is not None else render_lead(conn, row, stage_names)
 
 
 def lead_by_id(call: Call, lead_id: str) -> sqlite3.Row:
@@ -114,7 +123,7 @@ def list_leads(call: Call) -> Result:
         args += [needle, needle, needle]
     # One page names few stages: each is looked up once (stage names cannot change mid-transaction).
     stage_names: dict[str, str] = {}
-    return Result(filtered_page(call, "leads", where, args, lambda row: render_lead(call.conn, row, stage_names), time_fields=("created", "updated")))
+    return Result(filtered_page(call, "leads", where, args, lambda row: render_lead_for_page(call.conn, row, stage_names), time_fields=("created", "updated")))
 
 
 @handles("createLead")
