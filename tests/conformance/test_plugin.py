@@ -60,15 +60,6 @@ def test_without_a_target_the_kit_fixtures_skip_with_a_reason(tmp_path: Path) ->
     assert "fixture 'api' not found" not in shown
 
 
-def test_collect_only_sends_nothing_and_writes_no_report(tmp_path: Path) -> None:
-    """With a target in the environment (one nobody listens on), --collect-only lists the suite: no preflight, no report."""
-    result = pytest_run(str(suite_root()), "--collect-only", "-q", cwd=tmp_path, env=target_env(closed_port_url(), tmp_path / "out"))
-    shown = result.stdout + result.stderr
-    assert result.returncode == 0, shown[-3000:]
-    assert "test_pagination.py::test_complete_walk" in shown
-    assert "cannot reach" not in shown and not (tmp_path / "out").exists()
-
-
 def test_a_session_of_other_tests_writes_no_report(tmp_path: Path) -> None:
     """The URL set for other reasons: a partner's plain tests run as usual, no preflight, no report, exit 0."""
     (tmp_path / "test_partner.py").write_text(PARTNER_TEST.split("\n\n\n")[1], "utf-8")
@@ -81,11 +72,17 @@ def _collected(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in result.stdout.splitlines() if "::" in line]
 
 
-def test_selection_by_class_with_m_and_by_requirement_with_k(tmp_path: Path) -> None:
+def test_collect_only_selects_by_class_and_by_requirement_and_sends_nothing(tmp_path: Path) -> None:
+    """With a target in the environment (one nobody listens on): -m selects a class, -k a requirement ID; --collect-only
+    runs no preflight and writes no report."""
     env = target_env(closed_port_url(), tmp_path / "out")
-    by_class = _collected(pytest_run(str(suite_root()), "--collect-only", "-q", "-m", "rate_limits", cwd=tmp_path, env=env))
+    result = pytest_run(str(suite_root()), "--collect-only", "-q", "-m", "rate_limits", cwd=tmp_path, env=env)
+    shown = result.stdout + result.stderr
+    assert result.returncode == 0, shown[-3000:]
+    by_class = _collected(result)
     assert by_class and all("test_rate_limits.py" in line or "test_observed.py" in line for line in by_class), by_class
     assert any("test_rate_limit_probe_recovery" in line for line in by_class)
+    assert "cannot reach" not in shown and not (tmp_path / "out").exists()
     by_id = _collected(pytest_run(str(suite_root()), "--collect-only", "-q", "-k", "/req/pagination/complete-walk", cwd=tmp_path, env=env))
     assert any("test_complete_walk" in line for line in by_id), by_id
     assert not [line for line in by_id if "test_auth.py" in line or "test_rate_limits.py" in line], by_id
