@@ -1,7 +1,7 @@
 """The delivery worker: POSTs due deliveries, signed per Standard Webhooks, and logs every attempt.
 
-A dispatcher claims due deliveries and hands each to a pool of sender
-threads; each attempt records its own outcome as soon as it ends. At most
+A dispatcher claims due deliveries and hands each to a sender thread of
+its own; each attempt records its own outcome as soon as it ends. At most
 `PER_ORGANIZATION` attempts of one organization run at once (and
 `MAX_CONCURRENT` in all, offered to the organizations in turn), so one
 organization's slow or dead receiver occupies only its own slots: another
@@ -36,7 +36,6 @@ import ssl
 import threading
 import time
 import typing
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -172,13 +171,12 @@ def signing_secrets(row: sqlite3.Row, at: str) -> tuple[str, ...]:
 
 @worker("webhook-deliveries")
 class DeliveryDispatcher:
-    """Claims due deliveries within each organization's free slots and sends them on a thread pool."""
+    """Claims due deliveries within each organization's free slots and sends each on its own thread."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.policy = delivery_policy(services)
         self._ssl_context = httpx.create_ssl_context(trust_env=False)  # built once: loading CAs is slow
-        self._pool = ThreadPoolExecutor(max_workers=MAX_CONCURRENT, thread_name_prefix="apollospace-delivery")
         self._in_flight: dict[str, set[str]] = {}  # organization -> ids of its deliveries being attempted
         self._lock = threading.Lock()
         self._turns = RoundRobin()
@@ -217,7 +215,11 @@ class DeliveryDispatcher:
             )
             with self._lock:
                 self._in_flight.setdefault(row["org_id"], set()).add(job.delivery_id)
-            self._pool.submit(self._deliver, row["org_id"], job, timeout)
+            # A daemon thread per attempt (their number is bounded by the slots): a stopping
+            # server does not wait for a slow receiver, and the unrecorded attempt is retried.
+            threading.Thread(
+                target=self._deliver, args=(row["org_id"], job, timeout), name="apollospace-delivery", daemon=True
+            ).start()
         return True
 
     def _deliver(self, org: str, job: Job, timeout: float) -> None:
@@ -242,9 +244,8 @@ class DeliveryDispatcher:
                 self._in_flight[org].discard(job.delivery_id)
 
     def close(self) -> None:
-        """Start no more attempts; those under way end by their deadline and are not recorded."""
+        """Record no more attempts: those under way end by their deadline, their deliveries still pending."""
         self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def due_deliveries(
