@@ -16,7 +16,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
-from apollospace_docs.text import anchor, jsx_attr, mdx_escape, one_line, table_cell, yaml_string
+from apollospace_docs.text import (
+    anchor,
+    jsx_attr,
+    markdown_escape,
+    mdx_escape,
+    one_line,
+    table_cell,
+    yaml_string,
+)
 from apollospace_docs.view_model import DocsSite
 
 _PACKAGED = Path(__file__).parent / "generators"
@@ -53,6 +61,13 @@ def _prose(context: Context, text: str) -> str:
     return _ROUTE.sub(lambda m: f"]({m[1]}.md{m[2] or ''})", text)
 
 
+@pass_context
+def _text(context: Context, text: str) -> str:
+    """Generated plain text (not spec prose), escaped for the page's flavor: a changelog
+    reason like `gains value(s) <x>` is neither JSX in MDX nor HTML in Markdown."""
+    return mdx_escape(text) if context.get("flavor") == "mdx" else markdown_escape(text)
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_root())),
@@ -66,6 +81,7 @@ def environment() -> Environment:
     )
     env.filters.update(
         prose=_prose,
+        text=_text,
         mdx=mdx_escape,
         one_line=one_line,
         cell=table_cell,

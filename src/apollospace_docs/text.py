@@ -34,6 +34,22 @@ def mdx_escape(text: str) -> str:
     return "".join(out)
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([<>*\\])")
+
+
+def markdown_escape(text: str) -> str:
+    """Plain text safe for CommonMark: `< > * \\` outside code spans backslash-escaped (no
+    HTML tag, no emphasis)."""
+    out: list[str] = []
+    last = 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append(_MARKDOWN_SPECIAL.sub(r"\\\1", text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_MARKDOWN_SPECIAL.sub(r"\\\1", text[last:]))
+    return "".join(out)
+
+
 def one_line(text: str) -> str:
     """Paragraphs and line breaks folded into one line (for table cells and list items)."""
     return " ".join(text.split())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from apollospace_docs.changelog import ReleaseView, release_history
 from apollospace_docs.examples import STANDARD_VARIABLES, RequestView, build_request
 from apollospace_docs.fields import Field, FieldBuilder, assemble_example
 from apollospace_docs.text import (
@@ -33,6 +34,7 @@ SECTION = "en/api-reference"
 INDEX_SLUG = f"{SECTION}/introduction"
 TOKEN_SLUG = f"{SECTION}/getting-a-token"
 ERRORS_SLUG = f"{SECTION}/errors"
+CHANGELOG_SLUG = f"{SECTION}/changelog"
 CONFORMANCE_SLUG = f"{SECTION}/conformance"
 EVENTS_FOLDER = "webhook-events"
 ROLES = ("owner", "admin", "member", "viewer")
@@ -304,7 +306,8 @@ class Conventions:
 
 @dataclass(frozen=True)
 class GuidePage:
-    """A page that is not one operation: getting a token, the error reference, conformance."""
+    """A page that is not one operation: getting a token, the error reference, the changelog,
+    conformance."""
 
     ref: PageRef
     kind: str
@@ -313,6 +316,7 @@ class GuidePage:
     errors: tuple[ErrorUse, ...] = ()
     requirement_groups: tuple[RequirementGroup, ...] = ()
     requirement_users: tuple[tuple[str, tuple[PageRef, ...]], ...] = ()
+    releases: tuple[ReleaseView, ...] = ()
 
     @property
     def title(self) -> str:
@@ -357,6 +361,7 @@ class DocsSite:
     index: IndexPage
     token: GuidePage
     errors: GuidePage
+    changelog: GuidePage
     conformance: GuidePage
     endpoints: tuple[EndpointPage, ...]
     events: tuple[EventPage, ...]
@@ -373,6 +378,7 @@ class DocsSite:
             self.index,
             self.token,
             self.errors,
+            self.changelog,
             *self.endpoints,
             *self.events,
             self.conformance,
@@ -383,9 +389,15 @@ class DocsSite:
 
 
 class _Builder:
-    def __init__(self, document: dict[str, Any], catalog: RequirementCatalog) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any],
+        catalog: RequirementCatalog,
+        releases: tuple[ReleaseView, ...] = (),
+    ) -> None:
         self.doc = document
         self.catalog = catalog
+        self.releases = releases
         self.fields = FieldBuilder(document)
         self.server_url = str(document["servers"][0]["url"]).rstrip("/")
         self.version_prefix = "/" + self.server_url.rsplit("/", 1)[-1]
@@ -896,9 +908,16 @@ class _Builder:
             conventions,
             errors=self._error_uses(endpoints),
         )
+        changelog = GuidePage(
+            PageRef("Changelog", CHANGELOG_SLUG),
+            "changelog",
+            "What changed in the v1 contract, release by release, and what is not released yet.",
+            conventions,
+            releases=self.releases,
+        )
         conformance = self._conformance(conventions, endpoints, events)
         navigation = (
-            NavGroup("Overview", (index.ref, token.ref, errors.ref)),
+            NavGroup("Overview", (index.ref, token.ref, errors.ref, changelog.ref)),
             *(NavGroup(t.name, tuple(p.ref for p in t.pages)) for t in tags),
             NavGroup("Webhook events", tuple(e.ref for e in events)),
             NavGroup("Conformance", (conformance.ref,)),
@@ -911,6 +930,7 @@ class _Builder:
             index=index,
             token=token,
             errors=errors,
+            changelog=changelog,
             conformance=conformance,
             endpoints=endpoints,
             events=events,
@@ -1028,16 +1048,23 @@ def _limit_text(entry: Any) -> str:
     return " ".join(p for p in (text + ("." if text else ""), note) if p)
 
 
-def build_site(document: dict[str, Any], catalog: RequirementCatalog) -> DocsSite:
-    """The whole view model of the docs, from a bundled document and its requirement catalog."""
-    return _Builder(document, catalog).site()
+def build_site(
+    document: dict[str, Any],
+    catalog: RequirementCatalog,
+    releases: tuple[ReleaseView, ...] = (),
+) -> DocsSite:
+    """The whole view model of the docs, from a bundled document, its requirement catalog
+    and the release history of the changelog page (`changelog.release_history`)."""
+    return _Builder(document, catalog, releases).site()
 
 
 def site_from_spec() -> DocsSite:
     """The view model of the spec this package ships with (or `APOLLOSPACE_SPEC_DIR`)."""
     from apollospace_spec import bundled_spec, load_catalog
+    from apollospace_spec.locate import spec_root
 
-    return build_site(bundled_spec(), load_catalog())
+    document = bundled_spec()
+    return build_site(document, load_catalog(), release_history(document, spec_root()))
 
 
 __all__ = [

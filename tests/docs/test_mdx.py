@@ -16,7 +16,7 @@ def test_every_mdx_page_compiles(node_tools: Path, built: Path) -> None:
     """@mdx-js/mdx 3 (with the frontmatter and GFM plugins) compiles every page without an error."""
     report = _compile(node_tools, built / "mintlify")
     assert report["errors"] == []
-    assert report["compiled"] == len(pages.spec_operations()) + 4  # + index and 3 guides
+    assert report["compiled"] == len(pages.spec_operations()) + 5  # + index and 4 guides
 
 
 def test_the_compiler_reports_a_broken_page(node_tools: Path, tmp_path: Path) -> None:

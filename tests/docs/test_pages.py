@@ -24,8 +24,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 def test_page_count_is_operations_plus_events_plus_index(files: dict[str, str]) -> None:
     """One MDX page and one Markdown twin per operation, per event, plus the index and the
-    three guides (getting a token, error codes, conformance)."""
-    expected = len(pages.spec_operations()) + 4
+    four guides (getting a token, error codes, changelog, conformance)."""
+    expected = len(pages.spec_operations()) + 5
     mdx = [name for name in files if name.endswith(".mdx")]
     markdown = [name for name in files if name.endswith(".md")]
     assert len(mdx) == expected
@@ -116,14 +116,38 @@ def test_rendering_twice_gives_the_same_files(site: DocsSite, files: dict[str, s
     assert render_site(site) == files
 
 
-def test_no_operation_or_event_page_holds_conformance_material(files: dict[str, str]) -> None:
-    """Requirement IDs and the kit's vocabulary live on the Conformance page only."""
-    for name, text in files.items():
-        if name.endswith(".mdx") and pages.operation_id(text):
-            assert "/req/" not in text, f"{name} cites a requirement"
-            assert "requirements.yaml" not in text, name
-            twin = files[name.replace("mintlify/", "markdown/").replace(".mdx", ".md")]
-            assert "/req/" not in twin, f"{name}'s twin cites a requirement"
+CONFORMANCE_WORDS = ("/req/", "requirements.yaml", "x-apollospace")
+CONFORMANCE_PAGES = (
+    "mintlify/en/api-reference/conformance.mdx",
+    "markdown/en/api-reference/conformance.md",
+)
+
+
+def conformance_leaks(files: dict[str, str]) -> list[str]:
+    """`page: word` for every page but Conformance's (MDX, its Markdown twin, llms.txt) that
+    holds a requirement ID or the kit's vocabulary, comments and code included."""
+    return [
+        f"{name}: {word}"
+        for name, text in sorted(files.items())
+        if name.endswith((".mdx", ".md", "llms.txt")) and name not in CONFORMANCE_PAGES
+        for word in CONFORMANCE_WORDS
+        if word in text
+    ]
+
+
+def test_only_the_conformance_page_holds_conformance_material(files: dict[str, str]) -> None:
+    """Requirement IDs, requirements.yaml and the `x-apollospace-*` keys live on the
+    Conformance page only: every other page and twin (index and guides too) is free of them."""
+    assert conformance_leaks(files) == []
+    for name in CONFORMANCE_PAGES:
+        assert "/req/" in files[name], name
+
+
+def test_a_conformance_leak_is_caught(files: dict[str, str]) -> None:
+    """The leak check names a page whose prose mentions a kit key (it is not vacuous)."""
+    page = "markdown/en/api-reference/introduction.md"
+    leaked = {page: files[page] + "\nLimits are in `x-apollospace-limits`.\n"}
+    assert conformance_leaks(leaked) == [f"{page}: x-apollospace"]
 
 
 def test_the_conformance_page_lists_every_requirement(files: dict[str, str]) -> None:
