@@ -82,11 +82,7 @@ def change_sections(changes: list[Change]) -> tuple[ChangeSection, ...]:
         (
             "Additions and other compatible changes",
             "",
-            [
-                c
-                for c in changes
-                if not c.breaking and not c.deprecation and c not in after_sunset
-            ],
+            [c for c in changes if not c.breaking and not c.deprecation and c not in after_sunset],
         ),
     )
     return tuple(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from apollospace_docs.changelog import release_history
 from apollospace_docs.render import render_site
@@ -60,7 +60,12 @@ def test_an_unreleased_change_appears(tmp_path: Path) -> None:
     unreleased = releases[0]
     headings = [s.heading for s in unreleased.sections]
     assert headings[:2] == ["Breaking changes", "Deprecations"], headings
-    assert any(OPERATION_ID in name for s in unreleased.sections[1:2] for i in s.items for name in i.operations)
+    assert any(
+        OPERATION_ID in name
+        for s in unreleased.sections[1:2]
+        for i in s.items
+        for name in i.operations
+    )
     files = render_site(build_site(document, load_catalog(root), releases))
     for name in (MDX, MARKDOWN):
         text = files[name]
@@ -77,7 +82,10 @@ def test_the_changelog_is_escaped_and_compiles(tmp_path: Path, node_tools: Path)
     root, document = _changed_spec(tmp_path / "spec-copy")
     site = build_site(document, load_catalog(root), release_history(document, root))
     files = render_site(site)
-    assert render_site(build_site(document, load_catalog(root), release_history(document, root))) == files
+    assert (
+        render_site(build_site(document, load_catalog(root), release_history(document, root)))
+        == files
+    )
     prose = pages.strip_code(files[MDX])
     assert [line for line in prose.splitlines() if re.search(r"(?<!\\)[<{}]", line)] == []
     assert re.findall(r"(?<![`\\])<[a-z]", pages.strip_code(files[MARKDOWN])) == []
