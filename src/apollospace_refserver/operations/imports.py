@@ -150,6 +150,7 @@ def run_lead_imports(services: Services, turns: RoundRobin) -> bool:
         # The failed step's transaction rolled back; earlier rows keep their outcome and effect.
         log.exception("lead import %s failed", job_id)
         with services.db.transaction() as conn:
+            conn.execute("DELETE FROM lead_import_dry_leads WHERE import_id = ?", (job_id,))
             _finish(conn, job_id, "failed", now_iso())
     return True
 
