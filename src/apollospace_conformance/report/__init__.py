@@ -53,8 +53,9 @@ def build_report(run: ConformanceRun) -> dict[str, Any]:
         outcome, problems = FAIL, [f"the target stopped answering: {run.state.dead}", *problems]
     if run.state.pacer.exhausted:
         problems = [f"the run stopped early, {run.state.pacer.exhausted}: the tests left were skipped and the report is partial", *problems]
-    if not run.settings.profile_settings.certification:  # said first, in every report: a smoke run certifies nothing
+    if not run.settings.profile_settings.certification:  # said first, in every report: a smoke run certifies nothing, so never PASS
         problems = [f"profile {run.settings.profile}: a smoke run, NOT a certification; certify with --profile standard", *problems]
+        outcome = "INCOMPLETE" if outcome == "PASS" else outcome
     counts = {status: sum(r.status == status for r in results) for status in STATUSES}
     tests = {outcome_name: sum(r.outcome == outcome_name for r in run.records) for outcome_name in ("passed", "failed", "skipped", "not_exercised", "blocked")}
     started = run.state.started_at.timestamp()
