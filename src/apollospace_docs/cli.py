@@ -20,7 +20,8 @@ def _build(out: Path, *, preview: bool) -> int:
     written = write_site(out, files)
     pages = len(site.pages)
     message = (
-        f"{pages} pages ({len(site.endpoints)} operations, {len(site.events)} events, 1 index): "
+        f"{pages} pages ({len(site.endpoints)} operations, {len(site.events)} events, the index"
+        f" and {pages - len(site.endpoints) - len(site.events) - 1} guides): "
     )
     message += f"{len(written)} files in {out}"
     if preview:

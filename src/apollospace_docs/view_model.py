@@ -317,10 +317,15 @@ class GuidePage:
     requirement_groups: tuple[RequirementGroup, ...] = ()
     requirement_users: tuple[tuple[str, tuple[PageRef, ...]], ...] = ()
     releases: tuple[ReleaseView, ...] = ()
+    change_links: tuple[tuple[str, PageRef], ...] = ()
 
     @property
     def title(self) -> str:
         return self.ref.title
+
+    def page_of(self, label: str) -> PageRef | None:
+        """The page of an operation the changelog names (None once it is removed)."""
+        return next((ref for name, ref in self.change_links if name == label), None)
 
     def users_of(self, requirement_id: str) -> tuple[PageRef, ...]:
         return next((refs for rid, refs in self.requirement_users if rid == requirement_id), ())
@@ -914,6 +919,7 @@ class _Builder:
             "What changed in the v1 contract, release by release, and what is not released yet.",
             conventions,
             releases=self.releases,
+            change_links=self._change_links(),
         )
         conformance = self._conformance(conventions, endpoints, events)
         navigation = (
@@ -936,6 +942,20 @@ class _Builder:
             events=events,
             navigation=navigation,
         )
+
+    def _change_links(self) -> tuple[tuple[str, PageRef], ...]:
+        """The changelog's operation labels (`listLeads (GET /leads)`, `event lead.created`)
+        that name an operation or event of this spec, with its page."""
+        pages = {(ref.method, ref.path): ref for ref in self.refs.values()}
+        found: dict[str, PageRef] = {}
+        for release in self.releases:
+            for section in release.sections:
+                for item in section.items:
+                    for label in item.operations:
+                        ref = pages.get(_label_key(label))
+                        if ref is not None:
+                            found[label] = ref
+        return tuple(found.items())
 
     def _error_uses(self, endpoints: tuple[EndpointPage, ...]) -> tuple[ErrorUse, ...]:
         """Every code, common ones first, each with the operations whose page lists it."""
@@ -1023,6 +1043,15 @@ def split_rate_limits(text: str) -> tuple[str, str]:
             continue  # the description's table: the section's own table replaces it
         (rates if about_rates else intro).append(paragraph)
     return "\n\n".join(intro), "\n\n".join(rates)
+
+
+def _label_key(label: str) -> tuple[str, str]:
+    """(method, path) of a compat gate label: `listLeads (GET /leads)` -> (`GET`, `/leads`);
+    `event lead.created` -> (``, `lead.created`)."""
+    if label.startswith("event "):
+        return "", label.removeprefix("event ")
+    found = re.search(r"\(([A-Z]+) (\S+)\)$", label) or re.match(r"([A-Z]+) (\S+)$", label)
+    return (found[1], found[2]) if found else ("", "")
 
 
 def _limit_text(entry: Any) -> str:

@@ -19,6 +19,8 @@ from tests.docs import pages
 from tests.docs.conftest import run_node_tool
 from tests.spec.compat.deprecated_spec import OPERATION_ID, SUNSET, deprecated_spec_dir
 
+REMOVED = "getRunTrace (GET /runs/{run_id}/trace)"
+REMOVED_PATH = "/runs/{run_id}/trace"
 MDX = "mintlify/en/api-reference/changelog.mdx"
 MARKDOWN = "markdown/en/api-reference/changelog.md"
 
@@ -26,7 +28,7 @@ MARKDOWN = "markdown/en/api-reference/changelog.md"
 def _changed_spec(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     """A copy of spec/ with its releases, in which listPipelines is deprecated (an unreleased,
     compatible change), and its bundled document, edited through the library API: `Lead`
-    loses `website` (breaking) and `AgentPersona` gains a value with markup characters."""
+    loses `website` and getRunTrace is removed (breaking), and `AgentPersona` gains a value with markup characters."""
     root = deprecated_spec_dir(tmp_path)
     shutil.copytree(spec_root() / "releases", root / "releases")
     document = bundle(root)
@@ -34,6 +36,7 @@ def _changed_spec(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     del lead["properties"]["website"]
     lead["required"].remove("website")
     document["components"]["schemas"]["AgentPersona"]["enum"].append("<b>{coach}</b>")
+    del document["paths"][REMOVED_PATH]
     return root, document
 
 
@@ -71,7 +74,12 @@ def test_an_unreleased_change_appears(tmp_path: Path) -> None:
         text = files[name]
         assert text.index("## Unreleased") < text.index(f"## v{latest_release(root)}"), name
         assert "### Breaking changes" in text and "### Deprecations" in text, name
-        assert f"`{OPERATION_ID} (GET /pipelines)`" in text, name
+        # Operations that still exist link to their page; a removed one is named only.
+        assert f"[`{OPERATION_ID} (GET /pipelines)`](/en/api-reference/pipelines/" in text, name
+        assert f"\n* `{REMOVED}`: removed without a deprecation" in text, name
+        listed = text.split("## Unreleased", 1)[1].split("\n## ", 1)[0]
+        items = sum(len(s.items) for s in unreleased.sections)
+        assert listed.count("\n* ") == items, name  # one bullet per line
         assert "nothing is unreleased" not in text, name
     assert str(SUNSET) in json.dumps(document)  # the fixture really deprecates it
 
