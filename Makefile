@@ -55,7 +55,7 @@ schemathesis: $(STAMP) bundle ## Plain `schemathesis run` (all checks, positive+
 certify: $(STAMP) ## Certify the reference server (or URL=... with credentials) and write reports under build/
 	$(BIN)/apollospace-conformance certify $(if $(URL),--url $(URL),--embedded) --output build/conformance $(CERTIFY_ARGS)
 
-bench: $(STAMP) bundle ## Benchmarks: server throughput vs Prism, kit speed vs plain schemathesis (ratios)
+bench: $(STAMP) bundle ## Benchmarks: server vs Prism with wrk (req/s, p99, CPU/req at 8 and 64 connections), kit quick and standard wall time, kit vs plain schemathesis; installs wrk (apt-get) and Prism (npm) on first use
 	$(BIN)/python bench/run_all.py
 
 peers-lint: bundle ## Lint the bundle with Spectral (spectral:oas) and Redocly (recommended); needs npm
