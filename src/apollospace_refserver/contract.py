@@ -259,7 +259,8 @@ def _check_tree(root: Any, max_depth: int, escapes: bool) -> tuple[list[str | in
                 return list(where), f"deeper than {max_depth} levels"
             for key, value in node.items():
                 if escapes and _SURROGATE.search(key):
-                    return [*where, key], "lone UTF-16 surrogate in a key"
+                    # The pointer names the object holding the key: a pointer carrying the surrogate could not be written back.
+                    return list(where), "lone UTF-16 surrogate in a member name"
                 if isinstance(value, (dict, list)) or (escapes and isinstance(value, str)):
                     stack.append((value, depth + 1, (*where, key)))
         elif isinstance(node, list):

@@ -25,7 +25,12 @@ def dumps_bytes(value: Any) -> bytes:
             return orjson.dumps(value)
         except TypeError:
             pass
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate cannot be UTF-8: written as its \u escape, the answer stays valid JSON, never a 500.
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def dumps_text(value: Any) -> str:

@@ -252,6 +252,8 @@ def test_json_deeper_than_the_limit_is_400_naming_it(client: httpx.Client, auth:
         ("/leads", {"contact_name": "Ana \udfff Souza"}, "/contact_name"),
         ("/lead-imports", {"pipeline_id": ACME, "rows": [{"contact_name": "a\ud800b"}]}, "/rows/0/contact_name"),
         ("/agents/" + ACME + "/runs", {"input": {"note": "\udc00"}}, "/input/note"),
+        # In a member name the pointer names the holding object: one carrying the surrogate could not be written back.
+        ("/agents/" + ACME + "/runs", {"input": {"n\ud800te": "x"}}, "/input"),
     ],
 )
 def test_a_lone_surrogate_is_400_at_the_edge(client: httpx.Client, auth: dict[str, str], path: str, body: Any, pointer: str) -> None:
@@ -259,7 +261,8 @@ def test_a_lone_surrogate_is_400_at_the_edge(client: httpx.Client, auth: dict[st
     response = _post(client, auth, path, json.dumps(body).encode())
     error = valid("Error", response.json())["error"]
     assert (response.status_code, error["code"]) == (400, "validation_failed"), response.text
-    assert error["details"][0] == {"in": "body", "pointer": pointer, "reason": "lone UTF-16 surrogate"}
+    assert error["details"][0]["in"] == "body" and error["details"][0]["pointer"] == pointer
+    assert error["details"][0]["reason"].startswith("lone UTF-16 surrogate")
 
 
 @pytest.mark.parametrize("body", [b'{"name": NaN}', b'{"name": Infinity}', b'{"name": 1e400}', b"\xff\xfe{}", b'{"name": "\xed\xa0\x80"}'])
