@@ -4,13 +4,17 @@ Check-then-insert without a unique constraint (or with `INSERT OR REPLACE`)
 is the textbook idempotency race: sequential retries replay correctly, but
 duplicates that arrive within the window between the lookup and the claim
 each run the operation (and, on a billable call, each charge). The window is
-widened to 200 ms here so the race shows every time.
+widened to 200 ms here so the race shows every time. Such a server handles
+requests concurrently, on threads, as the reference server did before it ran
+short requests on its event loop one at a time (which would hide the window):
+the variant sends every request to the thread pool.
 """
 
 from __future__ import annotations
 
 import time
 
+from apollospace_refserver import inline
 from apollospace_refserver.db import loads
 from apollospace_refserver.errors import ApiError
 from apollospace_refserver.idempotency import IdempotencyStore, StoredResponse
@@ -36,5 +40,10 @@ def _claim(self: IdempotencyStore, org_id: str, key: str, print_: str) -> Stored
     return StoredResponse(row["status"], loads(row["headers"]), loads(row["body"]))
 
 
+def _on_threads(*_args: object) -> bool:
+    return False
+
+
 def patch() -> None:
     IdempotencyStore.claim = _claim  # type: ignore[method-assign]
+    inline.may_run_inline = _on_threads  # type: ignore[assignment]
