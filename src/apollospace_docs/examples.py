@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,13 @@ class RequestView:
     def url_path(self) -> str:
         """The path as written in docs: `/v1/leads/{lead_id}`."""
         return self.version_prefix + self.path
+
+    def url_path_with(self, placeholder: Callable[[str], str]) -> str:
+        """`url_path` with each path parameter replaced by `placeholder(variable)`, the language's way of reading it."""
+        path = self.url_path
+        for parameter, variable in self.path_variables:
+            path = path.replace("{" + parameter + "}", placeholder(variable))
+        return path
 
 
 def build_request(
@@ -136,10 +144,7 @@ def build_request(
 
 
 def _curl_url(view: RequestView) -> str:
-    path = view.url_path
-    for parameter, variable in view.path_variables:
-        path = path.replace("{" + parameter + "}", f"${variable}")
-    return f"${API_VARIABLE}{path}"
+    return f"${API_VARIABLE}{view.url_path_with(lambda variable: f'${variable}')}"
 
 
 def _curl_headers(view: RequestView) -> list[str]:
@@ -236,9 +241,7 @@ def render_python(view: RequestView) -> str:
     if view.idempotent:
         lines.append('    "Idempotency-Key": str(uuid.uuid4()),  # a fresh key per operation')
     lines.append("}")
-    path = view.url_path
-    for parameter, variable in view.path_variables:
-        path = path.replace("{" + parameter + "}", "{" + _python_name(variable) + "}")
+    path = view.url_path_with(lambda variable: "{" + _python_name(variable) + "}")
     url = f'f"{{API}}{path}"'
     params = ", ".join(f'"{k}": {_python_param(v)}' for k, v in view.query)
     if view.paginated:
@@ -297,9 +300,7 @@ def render_javascript(view: RequestView) -> str:
     if view.body is not None:
         lines.append('  "Content-Type": "application/json",')
     lines.append("};")
-    path = view.url_path
-    for parameter, variable in view.path_variables:
-        path = path.replace("{" + parameter + "}", "${" + _camel(variable) + "}")
+    path = view.url_path_with(lambda variable: "${" + _camel(variable) + "}")
     url = f"`${{API}}{path}`"
     query = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in view.query)
     if view.paginated:
