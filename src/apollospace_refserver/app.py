@@ -124,14 +124,17 @@ class Dispatcher:
             raise
 
     def _membership(self, user_id: str, header: str | None) -> tuple[str, str]:
-        with self.services.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
-                raise ApiError(401, "unauthenticated", "The bearer token names an unknown user.")
-            if not header or not _UUID.match(header.strip()):
-                raise ApiError(403, "organization_required", "The X-Organization-Id header (an organization UUID) is required.")
-            org_id = header.strip().lower()
-            row = conn.execute("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?", (org_id, user_id)).fetchone()
-        if row is None:
+        org_id = header.strip().lower() if header and _UUID.match(header.strip()) else None
+        with self.services.db.reading() as conn:  # one statement: the user, then the caller's role in the organization
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?) AS known, (SELECT role FROM memberships WHERE org_id = ? AND user_id = ?) AS role",
+                (user_id, org_id, user_id),
+            ).fetchone()
+        if not row["known"]:
+            raise ApiError(401, "unauthenticated", "The bearer token names an unknown user.")
+        if org_id is None:
+            raise ApiError(403, "organization_required", "The X-Organization-Id header (an organization UUID) is required.")
+        if row["role"] is None:
             raise ApiError(403, "organization_forbidden", "You are not a member of this organization.")
         return org_id, str(row["role"])
 

@@ -11,10 +11,11 @@ import contextlib
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from apollospace_refserver.fair_lock import FairLock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS organizations (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -100,7 +101,7 @@ class Database:
             _create_private(Path(path))
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
+        self._lock = FairLock()  # re-entrant, first come first served, awaitable by the event loop
         if path != ":memory:":
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
@@ -126,13 +127,19 @@ class Database:
             if outer:
                 self._connection.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for reads only, under the lock but without BEGIN/COMMIT (one connection: nothing else can write meanwhile)."""
+        with self._lock:
+            yield self._connection
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()
 
-    def try_hold(self) -> bool:
-        """Take the lock only if it is free now (the event loop must never wait for it)."""
-        return self._lock.acquire(blocking=False)
+    async def hold(self) -> None:
+        """Take the lock from the event loop, awaiting its turn (the loop must never block on it)."""
+        await self._lock.acquire_async()
 
     def release_hold(self) -> None:
         self._lock.release()

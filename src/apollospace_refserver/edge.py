@@ -21,6 +21,7 @@ of a connection reset.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -31,6 +32,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from apollospace_refserver.errors import envelope, new_request_id
+from apollospace_refserver.write_coalescing import CoalescingTransport
 
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 4 * 1024 * 1024
@@ -59,6 +61,9 @@ class EdgeProtocol(HttpToolsProtocol):
         self._refused = False
         self._lingered = 0
         self._begun_in_chunk = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
 
     # --- reading ----------------------------------------------------------------------------
 
