@@ -141,6 +141,13 @@ class Database:
         """Take the lock from the event loop, awaiting its turn (the loop must never block on it)."""
         await self._lock.acquire_async()
 
+    def try_acquire(self, wait: bool = False) -> bool:
+        """Take the lock if nobody holds or awaits it, or with `wait` in turn (re-entrant); release with release_hold()."""
+        if wait:
+            self._lock.acquire()
+            return True
+        return self._lock.try_acquire()
+
     def release_hold(self) -> None:
         self._lock.release()
 

@@ -37,6 +37,7 @@ Registered = TypeVar("Registered")
 # database lock gets it (a thread that releases a lock and takes it again at
 # once usually wins it back before the waiting thread wakes up).
 YIELD_SECONDS = 0.0005
+MAX_PASSED = 4  # polls in a row a worker lets pass while the database is busy, before it waits its turn
 
 
 class _FunctionWorker:
@@ -80,16 +81,35 @@ class Workers:
 
     def _loop(self, name: str, running: Worker) -> None:
         poll = self.services.settings.worker_poll_seconds
+        db = self.services.db
+        passed, busy = 0, False
         while not self._stop.is_set():
+            # Poll only when the database lock is free: a poll that queues for it holds
+            # it, once handed over, until this thread gets the GIL back from a busy event
+            # loop, stalling every request meanwhile (p99 of 15 ms at 8 connections
+            # instead of 10). A poll passes at most MAX_PASSED times in a row, and
+            # never while the worker has work (it then waits its turn, as before).
+            if not db.try_acquire(wait=busy or passed >= MAX_PASSED):
+                passed += 1
+                self._stop.wait(poll)
+                continue
+            passed = 0
             try:
-                busy = running.tick()
-            except Exception:
-                log.exception("worker %s failed; retrying", name)
-                busy = False
+                busy = self._tick(name, running)
+            finally:
+                db.release_hold()
             if busy:
                 time.sleep(YIELD_SECONDS)
             else:
                 self._stop.wait(poll)
+
+    @staticmethod
+    def _tick(name: str, running: Worker) -> bool:
+        try:
+            return running.tick()
+        except Exception:
+            log.exception("worker %s failed; retrying", name)
+            return False
 
     def stop(self) -> None:
         self._stop.set()
