@@ -12,10 +12,11 @@ is a thread (woken through its own lock) or the event loop (woken through a
 future it awaits, so the loop keeps serving meanwhile). Nobody can overtake
 a waiter, so a busy worker never starves requests and the loop never waits.
 
-Ownership is per thread, as with RLock. While the loop owns the lock for a
-request whose future has not yet been delivered, another request running on
-the loop re-enters it; that is safe because a request holding the lock runs
-synchronously to its end, never interleaved with another.
+Ownership is per thread, as with RLock, and a thread re-enters a lock it
+holds. A request awaiting the lock on the loop never re-enters it, though:
+while the loop owns the lock for a request whose grant is still to be
+delivered, a new request would otherwise slip in ahead of every queued one
+(at 64 connections that left queued requests waiting for 600 ms at p99).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class FairLock:
                 granted.set_result(None)
 
         with self._guard:
-            if self._take(me):
+            if self._take(me, reenter=False):
                 return
             waiter = _Waiter(me, lambda: loop.call_soon_threadsafe(deliver))
             self._waiters.append(waiter)
@@ -105,8 +106,8 @@ class FairLock:
 
     # --- bookkeeping (under the guard) ----------------------------------------------------------
 
-    def _take(self, me: int) -> bool:
-        if self._owner == me:
+    def _take(self, me: int, reenter: bool = True) -> bool:
+        if reenter and self._owner == me:
             self._count += 1
             return True
         if self._owner is None and not self._waiters:

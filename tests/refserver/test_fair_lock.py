@@ -157,3 +157,28 @@ def test_a_thread_re_enters_the_lock_it_holds_and_others_wait() -> None:
     lock.release()
     with pytest.raises(RuntimeError):
         lock.release()
+
+
+def test_a_new_request_on_the_loop_queues_behind_waiting_ones_even_while_the_loop_owns_the_lock() -> None:
+    """The loop owns the lock for a waiter whose grant is not yet delivered: a newcomer must not slip in."""
+    lock = FairLock()
+    order: list[str] = []
+    release, held = threading.Event(), threading.Event()
+    holder = _hold_in_thread(lock, release, held)
+
+    async def request(name: str) -> None:
+        await lock.acquire_async()
+        order.append(name)
+        lock.release()
+
+    async def scenario() -> None:
+        first = asyncio.create_task(request("first"))
+        second = asyncio.create_task(request("second"))
+        await asyncio.sleep(0.02)
+        release.set()
+        holder.join(5)  # blocks the loop on purpose: the lock is handed to "first", not yet delivered
+        late = asyncio.create_task(request("late"))
+        await asyncio.gather(first, second, late)
+
+    asyncio.run(scenario())
+    assert order == ["first", "second", "late"]
