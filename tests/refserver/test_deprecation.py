@@ -14,7 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.refserver.conftest import FAST, LiveServer, start_server
-from tests.spec.compat.deprecated_spec import DEPRECATION_HEADER, LINK, SUNSET_HEADER, deprecated_spec_dir
+from tests.spec.compat.deprecated_spec import (
+    DEPRECATION_HEADER,
+    LINK,
+    SUNSET_HEADER,
+    deprecated_spec_dir,
+)
 
 
 @pytest.fixture(scope="module")
