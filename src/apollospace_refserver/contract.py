@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus, unquote_to_bytes
 
-from jsonschema import Draft202012Validator
-
 from apollospace_refserver.errors import ApiError, validation_failed
 from apollospace_refserver.fast_validation import FastValidator, document_formats
 from apollospace_refserver.schema_inline import inline_refs
@@ -52,8 +50,7 @@ class Parameter:
     location: str
     required: bool
     schema: dict[str, Any]  # top-level $ref followed: what raw strings are coerced to
-    validator: Draft202012Validator
-    fast: FastValidator = field(repr=False)  # `validator` behind a compiled first verdict (fast_validation.py)
+    validator: FastValidator = field(repr=False)  # python's validator behind a compiled first verdict (fast_validation.py)
 
 
 @dataclass
@@ -64,8 +61,7 @@ class OperationSpec:
     rate_class: str
     roles: tuple[str, ...]
     parameters: list[Parameter]
-    body_validator: Draft202012Validator | None
-    body_fast: FastValidator | None
+    body_validator: FastValidator | None
     body_required: bool
     success_status: int
     definition: dict[str, Any] = field(repr=False)
@@ -87,15 +83,13 @@ class Contract:
         parameters = []
         for raw in op.parameters(self.document):
             schema = raw.get("schema", {})
-            validator = self.validator.for_schema(schema)
-            fast = FastValidator.build(validator, inline_refs(self.document, schema), self.formats)
-            parameters.append(Parameter(raw["name"], raw["in"], bool(raw.get("required")), resolve(self.document, schema), validator, fast))
+            validator = FastValidator.build(self.validator.for_schema(schema), inline_refs(self.document, schema), self.formats)
+            parameters.append(Parameter(raw["name"], raw["in"], bool(raw.get("required")), resolve(self.document, schema), validator))
         body = resolve(self.document, op.definition.get("requestBody")) if op.definition.get("requestBody") else None
         body_schema = ((body or {}).get("content") or {}).get("application/json", {}).get("schema")
         success = min(int(code) for code in op.responses if code.startswith("2"))
         # refs inlined: twice as fast per request (schema_inline.py)
         inlined = inline_refs(self.document, body_schema) if body_schema else None
-        body_validator = self.validator.for_schema(inlined) if inlined is not None else None
         return OperationSpec(
             operation_id=op.operation_id,
             method=op.method.upper(),
@@ -103,8 +97,7 @@ class Contract:
             rate_class=op.definition.get("x-apollospace-rate-class", "read"),
             roles=tuple(op.definition.get("x-apollospace-roles", ALL_ROLES)),
             parameters=parameters,
-            body_validator=body_validator,
-            body_fast=FastValidator.build(body_validator, inlined, self.formats) if body_validator is not None else None,
+            body_validator=FastValidator.build(self.validator.for_schema(inlined), inlined, self.formats) if inlined is not None else None,
             body_required=bool((body or {}).get("required")),
             success_status=success,
             definition=op.definition,
@@ -177,7 +170,7 @@ def validate_request(
                 )
             continue
         value = _coerce(raw, parameter.schema)
-        error = parameter.fast.first_error(value)
+        error = parameter.validator.first_error(value)
         if error is not None:
             raise validation_failed(
                 f"Invalid {parameter.location} parameter '{parameter.name}': {error.message[:200]}",
@@ -186,12 +179,12 @@ def validate_request(
         values[parameter.location][parameter.name] = value
     body: Any = None
     if body_bytes.strip():
-        if op.body_fast is None:
+        if op.body_validator is None:
             raise validation_failed("This operation takes no request body.")
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise validation_failed("The request body must be application/json.")
         body = parse_json(body_bytes, limits.json_depth)
-        error = op.body_fast.first_error(body)
+        error = op.body_validator.first_error(body)
         if error is not None:
             raise validation_failed(f"Invalid body: {describe(error)}", _detail("body", _error_path(error), error.message))
     elif op.body_required:
