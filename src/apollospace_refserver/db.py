@@ -101,7 +101,7 @@ class Database:
             _create_private(Path(path))
         self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._connection.row_factory = sqlite3.Row
-        self._lock = FairLock()  # re-entrant, first come first served, awaitable by the event loop
+        self.lock = FairLock()  # re-entrant, first come first served, awaitable by the event loop (inline.py, workers.py)
         if path != ":memory:":
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
@@ -111,7 +111,7 @@ class Database:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A transaction (nested calls join the outer one); rolls back on any exception."""
-        with self._lock:
+        with self.lock:
             outer = self._depth == 0
             if outer:
                 self._connection.execute("BEGIN IMMEDIATE")
@@ -130,26 +130,13 @@ class Database:
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """The connection for reads only, under the lock but without BEGIN/COMMIT (one connection: nothing else can write meanwhile)."""
-        with self._lock:
+        with self.lock:
             yield self._connection
 
     def close(self) -> None:
-        with self._lock:
+        with self.lock:
             self._connection.close()
 
-    async def hold(self) -> None:
-        """Take the lock from the event loop, awaiting its turn (the loop must never block on it)."""
-        await self._lock.acquire_async()
-
-    def try_acquire(self, wait: bool = False) -> bool:
-        """Take the lock if nobody holds or awaits it, or with `wait` in turn (re-entrant); release with release_hold()."""
-        if wait:
-            self._lock.acquire()
-            return True
-        return self._lock.try_acquire()
-
-    def release_hold(self) -> None:
-        self._lock.release()
 
 
 def _create_private(path: Path) -> None:

@@ -78,19 +78,19 @@ class FairLock:
 
     async def acquire_async(self) -> None:
         """Own the lock from the event loop's thread, awaiting (never blocking) while others hold it."""
-        loop = asyncio.get_running_loop()
         me = threading.get_ident()
-        granted: asyncio.Future[None] = loop.create_future()
-
-        def deliver() -> None:  # on the loop, after the lock was handed to it
-            if granted.cancelled():
-                self.release()  # the request gave up meanwhile: pass the lock on
-            else:
-                granted.set_result(None)
-
         with self._guard:
             if self._take(me, reenter=False):
-                return
+                return  # the usual case: no future, no callback
+            loop = asyncio.get_running_loop()
+            granted: asyncio.Future[None] = loop.create_future()
+
+            def deliver() -> None:  # on the loop, after the lock was handed to it
+                if granted.cancelled():
+                    self.release()  # the request gave up meanwhile: pass the lock on
+                else:
+                    granted.set_result(None)
+
             waiter = _Waiter(me, lambda: loop.call_soon_threadsafe(deliver))
             self._waiters.append(waiter)
         try:

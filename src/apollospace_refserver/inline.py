@@ -48,9 +48,9 @@ def may_run_inline(services: Services, method: str, path: str, body: bytes) -> b
 async def run_request(services: Services, method: str, path: str, body: bytes, handle: Callable[[], T]) -> T:
     """`handle()` inline while holding the database lock, or on a pool thread."""
     if may_run_inline(services, method, path, body):
-        await services.db.hold()
+        await services.db.lock.acquire_async()  # awaits its turn: the loop never blocks on the lock
         try:
             return handle()
         finally:
-            services.db.release_hold()
+            services.db.lock.release()
     return await run_in_threadpool(handle)

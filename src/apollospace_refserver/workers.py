@@ -81,7 +81,7 @@ class Workers:
 
     def _loop(self, name: str, running: Worker) -> None:
         poll = self.services.settings.worker_poll_seconds
-        db = self.services.db
+        lock = self.services.db.lock
         passed, busy = 0, False
         while not self._stop.is_set():
             # Poll only when the database lock is free: a poll that queues for it holds
@@ -89,7 +89,9 @@ class Workers:
             # loop, stalling every request meanwhile (p99 of 15 ms at 8 connections
             # instead of 10). A poll passes at most MAX_PASSED times in a row, and
             # never while the worker has work (it then waits its turn, as before).
-            if not db.try_acquire(wait=busy or passed >= MAX_PASSED):
+            if busy or passed >= MAX_PASSED:
+                lock.acquire()
+            elif not lock.try_acquire():
                 passed += 1
                 self._stop.wait(poll)
                 continue
@@ -97,7 +99,7 @@ class Workers:
             try:
                 busy = self._tick(name, running)
             finally:
-                db.release_hold()
+                lock.release()
             if busy:
                 time.sleep(YIELD_SECONDS)
             else:

@@ -23,28 +23,30 @@ def _hold_in_thread(lock: FairLock, release: threading.Event, held: threading.Ev
     return thread
 
 
+async def _take_turn(lock: FairLock, order: list[str], name: str) -> None:
+    """A request on the loop: await the lock, note the turn, pass the lock on."""
+    await lock.acquire_async()
+    order.append(name)
+    lock.release()
+
+
 def test_waiters_get_the_lock_in_arrival_order_threads_and_loop_alike() -> None:
     lock = FairLock()
     order: list[str] = []
     release, held = threading.Event(), threading.Event()
     holder = _hold_in_thread(lock, release, held)
 
-    async def on_loop(name: str) -> None:
-        await lock.acquire_async()
-        order.append(name)
-        lock.release()
-
     def in_thread(name: str) -> None:
         with lock:
             order.append(name)
 
     async def scenario() -> None:
-        first = asyncio.create_task(on_loop("loop-1"))
+        first = asyncio.create_task(_take_turn(lock, order, "loop-1"))
         await asyncio.sleep(0.02)
         thread = threading.Thread(target=in_thread, args=("thread-2",))
         thread.start()
         await asyncio.sleep(0.05)
-        third = asyncio.create_task(on_loop("loop-3"))
+        third = asyncio.create_task(_take_turn(lock, order, "loop-3"))
         await asyncio.sleep(0.02)
         release.set()
         await asyncio.gather(first, third)
@@ -166,18 +168,13 @@ def test_a_new_request_on_the_loop_queues_behind_waiting_ones_even_while_the_loo
     release, held = threading.Event(), threading.Event()
     holder = _hold_in_thread(lock, release, held)
 
-    async def request(name: str) -> None:
-        await lock.acquire_async()
-        order.append(name)
-        lock.release()
-
     async def scenario() -> None:
-        first = asyncio.create_task(request("first"))
-        second = asyncio.create_task(request("second"))
+        first = asyncio.create_task(_take_turn(lock, order, "first"))
+        second = asyncio.create_task(_take_turn(lock, order, "second"))
         await asyncio.sleep(0.02)
         release.set()
         holder.join(5)  # blocks the loop on purpose: the lock is handed to "first", not yet delivered
-        late = asyncio.create_task(request("late"))
+        late = asyncio.create_task(_take_turn(lock, order, "late"))
         await asyncio.gather(first, second, late)
 
     asyncio.run(scenario())
