@@ -7,13 +7,12 @@ the operation's handler inside one database transaction.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from types import SimpleNamespace
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from apollospace_refserver import operations  # noqa: F401  registers the handlers
@@ -24,6 +23,7 @@ from apollospace_refserver.errors import ApiError, envelope, new_request_id
 from apollospace_refserver.fastjson import dumps_bytes
 from apollospace_refserver.handlers import HANDLERS, PRECHECKS, Call, Result
 from apollospace_refserver.idempotency import StoredResponse, fingerprint
+from apollospace_refserver.incoming import Incoming, read_body, send_json, send_response
 from apollospace_refserver.inline import run_request
 from apollospace_refserver.seed import seed_if_empty
 from apollospace_refserver.services import Services
@@ -38,57 +38,37 @@ class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def endpoint(self, request: Request) -> Response:
-        if request.scope["path"] == "/healthz":
-            return JSONResponse({"status": "ok"})
+    async def respond(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Incoming(scope)
+        if request.path == "/healthz":
+            return await send_json(send, 200, {}, {"status": "ok"})
         request_id = new_request_id()
-        body = await self._bounded_body(request)
+        limit = self.services.contract.limits.body_bytes
+        body = await read_body(receive, request.header("content-length"), limit)
         if body is None:
-            limit = self.services.contract.limits.body_bytes
-            return JSONResponse(
+            return await send_json(
+                send, 413,
+                {"X-Request-Id": request_id, "Connection": "close"},  # the rest of the body is never read
                 envelope("payload_too_large", f"The request body exceeds {limit} bytes.", request_id),
-                status_code=413,
-                headers={"X-Request-Id": request_id, "Connection": "close"},  # the rest of the body is never read
             )
         # Inline on the loop when the database lock is free and nothing can wait (inline.py).
-        stored = await run_request(self.services, request.method, request.scope["path"], body, lambda: self.handle(request, body, request_id))
-        headers = {**stored.headers, **deprecation_headers(self.services.contract, request.method, request.scope["path"]), "X-Request-Id": request_id}
-        if stored.status == 204 or stored.body is None:
-            return Response(status_code=stored.status, headers=headers)
-        return Response(dumps_bytes(stored.body), status_code=stored.status, headers=headers, media_type="application/json")
+        stored = await run_request(self.services, request.method, request.path, body, lambda inline: self.handle(request, body, request_id, inline))
+        headers = {**stored.headers, **deprecation_headers(self.services.contract, request.method, request.path), "X-Request-Id": request_id}
+        content = None if stored.status == 204 or stored.body is None else dumps_bytes(stored.body)
+        await send_response(send, stored.status, headers, content)
 
-    async def _bounded_body(self, request: Request) -> bytes | None:
-        """The whole body, or None as soon as it is known to pass the documented limit.
-
-        The edge protocol refuses a too-large Content-Length before the
-        application runs; this also covers chunked bodies, counted as they
-        stream in, and servers run without the edge protocol.
-        """
-        limit = self.services.contract.limits.body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            return None
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def handle(self, request: Request, body: bytes, request_id: str) -> StoredResponse:
+    def handle(self, request: Incoming, body: bytes, request_id: str, inline: bool = False) -> StoredResponse:
         try:
-            return self._handle(request, body, request_id)
+            return self._handle(request, body, request_id, inline)
         except ApiError as error:
             return StoredResponse(error.status, error.headers, envelope(error.code, error.message, request_id, error.details))
         except Exception:
-            log.exception("internal error in %s %s (%s)", request.method, request.scope["path"], request_id)
+            log.exception("internal error in %s %s (%s)", request.method, request.path, request_id)
             return StoredResponse(500, {}, envelope("internal_error", "An unexpected error occurred; quote the request_id to support.", request_id))
 
-    def _handle(self, request: Request, body: bytes, request_id: str) -> StoredResponse:
+    def _handle(self, request: Incoming, body: bytes, request_id: str, inline: bool) -> StoredResponse:
         services = self.services
-        path = request.scope["path"]  # not request.url.path, which drops a trailing newline
+        path = request.path
         if not path.startswith(PREFIX + "/"):
             raise ApiError(404, "route_not_found", "No such endpoint; public endpoints live under /v1/.")
         routed = services.contract.route(request.method, path[len(PREFIX):])
@@ -97,15 +77,15 @@ class Dispatcher:
                 raise ApiError(404, "route_not_found", "No such endpoint.")
             raise ApiError(405, "method_not_allowed", "This endpoint does not support that method.", {"Allow": ", ".join(sorted(set(routed)))})
         op, raw_path = routed
-        user_id = services.tokens.verify(request.headers.get("authorization"))
-        org_id, role = self._membership(user_id, request.headers.get("x-organization-id"))
+        user_id = services.tokens.verify(request.header("authorization"))
+        org_id, role = self._membership(user_id, request.header("x-organization-id"))
         retry_after = services.rate_limiter.check(org_id, op.rate_class)
         if retry_after is not None:
             raise ApiError(429, "rate_limited", f"Rate limit of {op.rate_class} operations reached; retry later.", {"Retry-After": str(retry_after)})
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        check_query_encoding(request.scope.get("query_string", b""))
+        headers = request.headers
+        check_query_encoding(request.query_string)
         path_params, query, parsed = validate_request(
-            op, raw_path, list(request.query_params.multi_items()), headers, body, request.headers.get("content-type", ""),
+            op, raw_path, request.query_items(), headers, body, request.header("content-type") or "",
             services.contract.limits,
         )
         if role not in op.roles:
@@ -114,14 +94,18 @@ class Dispatcher:
         if key is None:
             return self._run(op, org_id, user_id, role, path_params, query, parsed, request_id, None)
         print_ = fingerprint(user_id, op.method, path, parsed)
-        replay = services.idempotency.claim(org_id, key, print_)
-        if replay is not None:
-            return StoredResponse(replay.status, {**replay.headers, "Idempotent-Replayed": "true"}, replay.body)
-        try:
-            return self._run(op, org_id, user_id, role, path_params, query, parsed, request_id, key)
-        except BaseException:
-            services.idempotency.release(org_id, key)
-            raise
+        # Inline, this request holds the database lock from claim to completion, so nothing can
+        # see the claim before its effect: both go in one transaction (one commit, not two),
+        # and a failure rolls the claim back with the rest.
+        with services.db.transaction() if inline else contextlib.nullcontext():
+            replay = services.idempotency.claim(org_id, key, print_)
+            if replay is not None:
+                return StoredResponse(replay.status, {**replay.headers, "Idempotent-Replayed": "true"}, replay.body)
+            try:
+                return self._run(op, org_id, user_id, role, path_params, query, parsed, request_id, key)
+            except BaseException:
+                services.idempotency.release(org_id, key)
+                raise
 
     def _membership(self, user_id: str, header: str | None) -> tuple[str, str]:
         org_id = header.strip().lower() if header and _UUID.match(header.strip()) else None
@@ -189,8 +173,7 @@ class ReferenceApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         elif scope["type"] == "http":
-            response = await self._dispatcher.endpoint(Request(scope, receive))
-            await response(scope, receive, send)
+            await self._dispatcher.respond(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> ReferenceApp:

@@ -9,6 +9,7 @@ float, silently changing a stored value.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -53,5 +54,17 @@ def with_member(object_text: str, name: str, value: Any) -> Any:
     """
     if orjson is None or len(object_text) < 3 or object_text[-1] != "}" or f'"{name}":' in object_text:
         return None
-    member = json.dumps(name) + ":" + json.dumps(value, ensure_ascii=False)
-    return orjson.Fragment((object_text[:-1] + "," + member + "}").encode("utf-8"))
+    try:
+        tail = _cached_member_tail(name, value)
+    except TypeError:  # an unhashable value
+        tail = _member_tail(name, value)
+    return orjson.Fragment((object_text[:-1] + tail).encode("utf-8"))
+
+
+def _member_tail(name: str, value: Any) -> str:
+    """`,"name":value}`, to replace an object's closing brace."""
+    return "," + json.dumps(name) + ":" + json.dumps(value, ensure_ascii=False) + "}"
+
+
+# A page's rows share a few stage names: each is encoded once (typed: 1, 1.0 and True differ).
+_cached_member_tail = functools.lru_cache(maxsize=1024, typed=True)(_member_tail)

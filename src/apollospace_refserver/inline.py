@@ -45,12 +45,12 @@ def may_run_inline(services: Services, method: str, path: str, body: bytes) -> b
     return routed[0].operation_id not in PRECHECKS
 
 
-async def run_request(services: Services, method: str, path: str, body: bytes, handle: Callable[[], T]) -> T:
-    """`handle()` inline while holding the database lock, or on a pool thread."""
+async def run_request(services: Services, method: str, path: str, body: bytes, handle: Callable[[bool], T]) -> T:
+    """`handle(True)` inline while holding the database lock, or `handle(False)` on a pool thread."""
     if may_run_inline(services, method, path, body):
         await services.db.lock.acquire_async()  # awaits its turn: the loop never blocks on the lock
         try:
-            return handle()
+            return handle(True)
         finally:
             services.db.lock.release()
-    return await run_in_threadpool(handle)
+    return await run_in_threadpool(handle, False)

@@ -63,6 +63,7 @@ class PageQuery:
     args: list[Any]
     sort_column: str
     descending: bool = True
+    columns: str = "*"  # what the render function reads, with the sort column and id
 
 
 def fetch_page(
@@ -83,7 +84,7 @@ def fetch_page(
         after_sort, after_id = codec.decode(scope, cursor)
         where.append(f"({table_key[0]} {compare} ? OR ({table_key[0]} = ? AND id {compare} ?))")
         args += [after_sort, after_sort, after_id]
-    sql = f"SELECT * {query.from_sql}"
+    sql = f"SELECT {query.columns} {query.from_sql}"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {table_key[0]} {direction}, id {direction} LIMIT ?"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 import pytest
 
 from apollospace_refserver.fastjson import dumps_bytes, dumps_text, with_member
@@ -43,3 +44,10 @@ def test_no_fragment_when_the_member_is_already_there_or_the_text_is_not_an_obje
     assert with_member('{"stage":"a"}', "stage", "b") is None
     assert with_member("{}", "stage", "b") is None
     assert with_member("[1]", "stage", "b") is None
+
+
+def test_member_cache_tells_one_from_true_and_one_point_zero() -> None:
+    assert bytes(orjson.dumps(with_member('{"a":0}', "v", 1))) == b'{"a":0,"v":1}'
+    assert bytes(orjson.dumps(with_member('{"a":0}', "v", True))) == b'{"a":0,"v":true}'
+    assert bytes(orjson.dumps(with_member('{"a":0}', "v", 1.0))) == b'{"a":0,"v":1.0}'
+    assert bytes(orjson.dumps(with_member('{"a":0}', "v", ["x"]))) == b'{"a":0,"v":["x"]}'  # unhashable: not cached

@@ -53,16 +53,18 @@ def filtered_page(
     *,
     time_fields: tuple[str, ...] = ("created",),
     scope: dict[str, Any] | None = None,
+    columns: str = "*",
 ) -> dict[str, Any]:
     """One page of `table`, newest first, under `where` and the query's *_after/*_before filters.
 
-    The cursor is bound to the operation, the organization, the query's filters and `scope`.
+    The cursor is bound to the operation, the organization, the query's filters and `scope`;
+    `columns` (with created_at and id) are the ones `render` reads.
     """
     query = call.query
     time_where, time_args = time_filters(query, fields=time_fields)
     filters = {key: value for key, value in query.items() if key not in ("cursor", "limit")}
     return fetch_page(
         call.conn, call.services.cursors, scope_of(call.operation.operation_id, call.org_id, {**filters, **(scope or {})}),
-        PageQuery(f"FROM {table}", where + time_where, args + time_args, "created_at"),
+        PageQuery(f"FROM {table}", where + time_where, args + time_args, "created_at", columns=columns),
         query.get("cursor"), query.get("limit"), render,
     )

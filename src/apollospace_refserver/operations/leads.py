@@ -85,7 +85,8 @@ def insert_lead(call: Call, fields: dict[str, Any]) -> dict[str, Any]:
         created_at=stamp, updated_at=stamp,
     )
     _write(call.conn, call.org_id, doc, insert=True)
-    lead = render_lead(call.conn, call.conn.execute("SELECT * FROM leads WHERE id = ?", (doc["id"],)).fetchone())
+    # Rendered from the document just stored, not read back: a JSON round trip gives the same values.
+    lead = {**doc, "stage": _stage_name(call.conn, stage_id, None)}
     emit_event(call.conn, call.org_id, "lead.created", {"lead": lead})
     return lead
 
@@ -123,7 +124,10 @@ def list_leads(call: Call) -> Result:
         args += [needle, needle, needle]
     # One page names few stages: each is looked up once (stage names cannot change mid-transaction).
     stage_names: dict[str, str] = {}
-    return Result(filtered_page(call, "leads", where, args, lambda row: render_lead_for_page(call.conn, row, stage_names), time_fields=("created", "updated")))
+    return Result(filtered_page(
+        call, "leads", where, args, lambda row: render_lead_for_page(call.conn, row, stage_names),
+        time_fields=("created", "updated"), columns="id, created_at, stage_id, doc",
+    ))
 
 
 @handles("createLead")
