@@ -25,6 +25,7 @@ from apollospace_refserver.handlers import HANDLERS, PRECHECKS, Call, Result
 from apollospace_refserver.idempotency import StoredResponse, fingerprint
 from apollospace_refserver.incoming import Incoming, read_body, send_json, send_response
 from apollospace_refserver.inline import run_request
+from apollospace_refserver.roles import RoleCache
 from apollospace_refserver.seed import seed_if_empty
 from apollospace_refserver.services import Services
 from apollospace_refserver.workers import Workers
@@ -37,6 +38,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 class Dispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._roles = RoleCache(services.db)
 
     async def respond(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Incoming(scope)
@@ -109,18 +111,14 @@ class Dispatcher:
 
     def _membership(self, user_id: str, header: str | None) -> tuple[str, str]:
         org_id = header.strip().lower() if header and _UUID.match(header.strip()) else None
-        with self.services.db.reading() as conn:  # one statement: the user, then the caller's role in the organization
-            row = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?) AS known, (SELECT role FROM memberships WHERE org_id = ? AND user_id = ?) AS role",
-                (user_id, org_id, user_id),
-            ).fetchone()
-        if not row["known"]:
+        known, role = self._roles.lookup(user_id, org_id)
+        if not known:
             raise ApiError(401, "unauthenticated", "The bearer token names an unknown user.")
         if org_id is None:
             raise ApiError(403, "organization_required", "The X-Organization-Id header (an organization UUID) is required.")
-        if row["role"] is None:
+        if role is None:
             raise ApiError(403, "organization_forbidden", "You are not a member of this organization.")
-        return org_id, str(row["role"])
+        return org_id, str(role)
 
     def _run(
         self,
