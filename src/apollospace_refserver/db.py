@@ -99,7 +99,7 @@ class Database:
     def __init__(self, path: str) -> None:
         if path != ":memory:":
             _create_private(Path(path))
-        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._connection = _connect(path)
         self._connection.row_factory = sqlite3.Row
         self.lock = FairLock()  # re-entrant, first come first served, awaitable by the event loop (inline.py, workers.py)
         if path != ":memory:":
@@ -137,6 +137,23 @@ class Database:
         with self.lock:
             self._connection.close()
 
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A connection to the file `path`, or for ":memory:" to a private database in memory.
+
+    The in-memory database lives in SQLite's memdb VFS when it has one (3.36+):
+    a classic ":memory:" database's COMMIT grows with the database (3 us at 10,000
+    leads, 40 us at 80,000, measured with SQLite 3.40), the memdb VFS's stays
+    at about 5 us. Its name has no leading "/", so no other connection shares it.
+    It holds at most 1 GiB (SQLite's default memdb limit); a file has no such limit.
+    """
+    if path == ":memory:":
+        try:
+            return sqlite3.connect("file:apollospace?vfs=memdb", uri=True, check_same_thread=False, isolation_level=None)
+        except sqlite3.OperationalError:  # no memdb VFS in this SQLite
+            pass
+    return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
 
 
 def _create_private(path: Path) -> None:
