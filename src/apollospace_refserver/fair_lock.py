@@ -13,10 +13,16 @@ future it awaits, so the loop keeps serving meanwhile). Nobody can overtake
 a waiter, so a busy worker never starves requests and the loop never waits.
 
 Ownership is per thread, as with RLock, and a thread re-enters a lock it
-holds. A request awaiting the lock on the loop never re-enters it, though:
-while the loop owns the lock for a request whose grant is still to be
-delivered, a new request would otherwise slip in ahead of every queued one
-(at 64 connections that left queued requests waiting for 600 ms at p99).
+holds. The loop's requests share the loop's ownership: when the lock is
+handed to the loop, every loop request queued next in line gets it at once
+(each holds a share until it releases), and a new request on the loop joins
+in while nobody is queued. A request on the loop never overtakes a queued
+waiter, though: letting newcomers in ahead of the queue left queued requests
+waiting for 600 ms at p99 at 64 connections. Sharing matters under load: when
+loop requests were granted one at a time, one tick of a background worker
+was enough to start a convoy (every later request found a queue, so it queued,
+and was woken through the loop's self-pipe) that lasted as long as the load,
+and cost 40% of the server's CPU per request (bench/README.md).
 """
 
 from __future__ import annotations
@@ -80,7 +86,7 @@ class FairLock:
         """Own the lock from the event loop's thread, awaiting (never blocking) while others hold it."""
         me = threading.get_ident()
         with self._guard:
-            if self._take(me, reenter=False):
+            if self._take(me, share=True):
                 return  # the usual case: no future, no callback
             loop = asyncio.get_running_loop()
             granted: asyncio.Future[None] = loop.create_future()
@@ -91,7 +97,13 @@ class FairLock:
                 else:
                     granted.set_result(None)
 
-            waiter = _Waiter(me, lambda: loop.call_soon_threadsafe(deliver))
+            def wake() -> None:  # from the loop's own thread, no self-pipe write
+                if threading.get_ident() == me:
+                    loop.call_soon(deliver)
+                else:
+                    loop.call_soon_threadsafe(deliver)
+
+            waiter = _Waiter(me, wake)
             self._waiters.append(waiter)
         try:
             await granted
@@ -106,8 +118,10 @@ class FairLock:
 
     # --- bookkeeping (under the guard) ----------------------------------------------------------
 
-    def _take(self, me: int, reenter: bool = True) -> bool:
-        if reenter and self._owner == me:
+    def _take(self, me: int, share: bool = False) -> bool:
+        """Own the lock now if allowed: re-entry by its owner thread, or a share of the
+        loop's ownership (`share`) while nobody is queued, or a free lock nobody waits for."""
+        if self._owner == me and (not share or not self._waiters):
             self._count += 1
             return True
         if self._owner is None and not self._waiters:
@@ -116,10 +130,15 @@ class FairLock:
         return False
 
     def _hand_over(self) -> None:
+        """To the oldest waiter; when that is the loop, to every loop request queued next in line."""
         if not self._waiters:
             self._owner = None
             return
-        waiter = self._waiters.popleft()
-        waiter.granted = True
-        self._owner, self._count = waiter.ident, 1
-        waiter.wake()
+        first = self._waiters.popleft()
+        batch = [first]
+        while self._waiters and self._waiters[0].ident == first.ident:  # only the loop queues twice
+            batch.append(self._waiters.popleft())
+        self._owner, self._count = first.ident, len(batch)
+        for waiter in batch:
+            waiter.granted = True
+            waiter.wake()

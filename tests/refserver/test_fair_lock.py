@@ -162,20 +162,59 @@ def test_a_thread_re_enters_the_lock_it_holds_and_others_wait() -> None:
 
 
 def test_a_new_request_on_the_loop_queues_behind_waiting_ones_even_while_the_loop_owns_the_lock() -> None:
-    """The loop owns the lock for a waiter whose grant is not yet delivered: a newcomer must not slip in."""
+    """The loop owns the lock for "first", not yet delivered; a thread and "second" are queued: a newcomer goes last."""
     lock = FairLock()
     order: list[str] = []
     release, held = threading.Event(), threading.Event()
     holder = _hold_in_thread(lock, release, held)
 
+    def in_thread(name: str) -> None:
+        with lock:
+            order.append(name)
+
     async def scenario() -> None:
         first = asyncio.create_task(_take_turn(lock, order, "first"))
+        await asyncio.sleep(0.02)
+        thread = threading.Thread(target=in_thread, args=("thread",))
+        thread.start()
+        await asyncio.sleep(0.05)
         second = asyncio.create_task(_take_turn(lock, order, "second"))
         await asyncio.sleep(0.02)
         release.set()
         holder.join(5)  # blocks the loop on purpose: the lock is handed to "first", not yet delivered
         late = asyncio.create_task(_take_turn(lock, order, "late"))
         await asyncio.gather(first, second, late)
+        await asyncio.to_thread(thread.join, 5)
 
     asyncio.run(scenario())
-    assert order == ["first", "second", "late"]
+    assert order == ["first", "thread", "second", "late"]
+
+
+def test_loop_requests_queued_together_get_the_lock_together_and_a_newcomer_shares_it() -> None:
+    """No convoy: the loop's queued requests are granted at once, a newcomer joins them, and the lock ends free."""
+    lock = FairLock()
+    order: list[str] = []
+    release, held = threading.Event(), threading.Event()
+    holder = _hold_in_thread(lock, release, held)
+
+    async def scenario() -> None:
+        queued = [asyncio.create_task(_take_turn(lock, order, f"queued-{n}")) for n in range(3)]
+        await asyncio.sleep(0.02)
+        release.set()
+        holder.join(5)  # blocks the loop on purpose: all three are granted, none delivered yet
+        assert lock.try_acquire(), "the loop's thread owns the lock for its granted requests"
+        lock.release()
+        await lock.acquire_async()  # no wait: nobody is queued
+        order.append("newcomer")
+        lock.release()
+        await asyncio.gather(*queued)
+
+    asyncio.run(scenario())
+    assert order == ["newcomer", "queued-0", "queued-1", "queued-2"]
+    result: list[bool] = []
+    other = threading.Thread(target=lambda: result.append(lock.try_acquire()))
+    other.start()
+    other.join(5)
+    assert result == [True], "every share was released: another thread takes the lock"
+    with pytest.raises(RuntimeError):
+        lock.release()  # this thread owns nothing
