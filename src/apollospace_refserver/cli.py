@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="start the server on loopback and print ready-to-paste credentials")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787, help="0 picks a free port")
-    serve.add_argument("--memory", action="store_true", help="keep everything in memory (nothing survives a restart)")
+    serve.add_argument("--memory", action="store_true", help="keep everything in memory, at most 1 GiB (nothing survives a restart)")
     serve.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
     serve.add_argument("--allow-private-webhooks", action="store_true", help="allow webhook URLs on private addresses (RFC 1918, shared address space, unique local); link-local, reserved, multicast and unspecified addresses stay refused")
     serve.add_argument("--rate-limit", action="append", metavar="CLASS=N", help="requests per window for read, write or billable (repeatable)")
