@@ -4,6 +4,9 @@ A key is claimed (state `in_progress`) in its own committed transaction before
 the handler runs; the handler's writes and the stored response then commit
 together. A duplicate that arrives meanwhile gets 409
 `idempotency_request_in_progress`; one that arrives after gets the replay.
+A request run inline on the event loop holds the database lock throughout,
+so nothing can arrive meanwhile: the dispatcher puts its claim in the same
+transaction as its effect (app.py).
 """
 
 from __future__ import annotations
