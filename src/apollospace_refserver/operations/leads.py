@@ -29,8 +29,13 @@ def _stage_name(conn: sqlite3.Connection, stage_id: str, stage_names: dict[str, 
 
 
 def render_lead(conn: sqlite3.Connection, row: sqlite3.Row, stage_names: dict[str, str] | None = None) -> dict[str, Any]:
-    """The lead with its stage's name."""
-    return {**loads(row["doc"]), "stage": _stage_name(conn, row["stage_id"], stage_names)}
+    """The stored lead with its stage's name."""
+    return _with_stage(conn, loads(row["doc"]), row["stage_id"], stage_names)
+
+
+def _with_stage(conn: sqlite3.Connection, doc: dict[str, Any], stage_id: str, stage_names: dict[str, str] | None = None) -> dict[str, Any]:
+    """A lead document as the API shows it: with its stage's name."""
+    return {**doc, "stage": _stage_name(conn, stage_id, stage_names)}
 
 
 def render_lead_for_page(conn: sqlite3.Connection, row: sqlite3.Row, stage_names: dict[str, str]) -> Any:
@@ -86,7 +91,7 @@ def insert_lead(call: Call, fields: dict[str, Any]) -> dict[str, Any]:
     )
     _write(call.conn, call.org_id, doc, insert=True)
     # Rendered from the document just stored, not read back: a JSON round trip gives the same values.
-    lead = {**doc, "stage": _stage_name(call.conn, stage_id, None)}
+    lead = _with_stage(call.conn, doc, stage_id)
     emit_event(call.conn, call.org_id, "lead.created", {"lead": lead})
     return lead
 
