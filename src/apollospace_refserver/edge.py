@@ -16,7 +16,10 @@ a declared body of any size. This protocol keeps uvicorn's parser and:
 After such an answer the connection is closed gracefully: the answer and a FIN
 go out, and what the client still sends is read and dropped for a moment (at
 most LINGER_SECONDS and LINGER_BYTES), so the client reads the answer instead
-of a connection reset.
+of a connection reset. So is a connection the application closes while its
+request's body is still arriving (its 413 for a chunked body past the limit):
+closed at once, the unread bytes made the kernel reset the connection, and the
+client lost the answer about one time in ten.
 """
 
 from __future__ import annotations
@@ -63,7 +66,11 @@ class EdgeProtocol(HttpToolsProtocol):
         self._begun_in_chunk = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        super().connection_made(_EdgeTransport(transport, self.loop, self))  # type: ignore[arg-type]
+
+    def _close_when_answered(self) -> bool:
+        """Whether a close now should linger: the answer is out, the request's body still arriving."""
+        return not self._refused and self.cycle is not None and self.cycle.more_body
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -171,8 +178,14 @@ class EdgeProtocol(HttpToolsProtocol):
         }.items():
             lines.append(f"{name}: {value}\r\n".encode("latin-1"))
         lines += [b"\r\n", body]
+        self.transport.write(b"".join(lines))
+        self._close_gracefully()
+
+    def _close_gracefully(self) -> None:
+        """Send a FIN after what is written, read and drop what the client still sends, close later."""
+        self._refused = True  # data_received now only counts what arrives (_linger)
+        self.flow.resume_reading()  # the application stopped reading: what is queued must drain
         transport = self.transport
-        transport.write(b"".join(lines))
         if transport.can_write_eof():
             transport.write_eof()
         self.loop.call_later(LINGER_SECONDS, transport.close)
@@ -181,6 +194,20 @@ class EdgeProtocol(HttpToolsProtocol):
         self._lingered += size
         if self._lingered > LINGER_BYTES:
             self.transport.close()
+
+
+class _EdgeTransport(CoalescingTransport):
+    """The edge's transport: uvicorn's close after an answer lingers while the request's body is unread."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop, protocol: EdgeProtocol) -> None:
+        super().__init__(transport, loop)
+        self._protocol = protocol
+
+    def close(self) -> None:
+        if self._protocol._close_when_answered():
+            self._protocol._close_gracefully()
+        else:
+            super().close()
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
